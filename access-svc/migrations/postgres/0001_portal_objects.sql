@@ -1,0 +1,8 @@
+-- The objects available for portal users: the first level of every access check.
+CREATE TABLE portal_objects (
+    code                        TEXT PRIMARY KEY,
+    display_name                TEXT NOT NULL,
+    record_permissions_enabled  BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at                  BIGINT NOT NULL,
+    updated_at                  BIGINT NOT NULL
+);

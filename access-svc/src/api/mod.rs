@@ -1,0 +1,3 @@
+//! The gRPC adapter of access-svc.
+
+pub mod pending;

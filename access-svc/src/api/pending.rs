@@ -1,0 +1,54 @@
+//! The services of the `portal.access.v1` contract whose behaviour is still to be
+//! built. They are served so that clients see the whole contract (reflection,
+//! routing, the caller assertion); each method answers UNIMPLEMENTED with the
+//! message "Not yet implemented" until its issue lands.
+
+use portal_proto::access::{
+    access_internal_service_server::{AccessInternalService, AccessInternalServiceServer},
+    column_grant_service_server::{ColumnGrantService, ColumnGrantServiceServer},
+    default_record_rule_service_server::{
+        DefaultRecordRuleService, DefaultRecordRuleServiceServer,
+    },
+    object_operation_grant_service_server::{
+        ObjectOperationGrantService, ObjectOperationGrantServiceServer,
+    },
+    permission_service_server::{PermissionService, PermissionServiceServer},
+    portal_object_service_server::{PortalObjectService, PortalObjectServiceServer},
+    portal_section_service_server::{PortalSectionService, PortalSectionServiceServer},
+    record_grant_service_server::{RecordGrantService, RecordGrantServiceServer},
+    role_priority_service_server::{RolePriorityService, RolePriorityServiceServer},
+    system_operation_service_server::{SystemOperationService, SystemOperationServiceServer},
+};
+use service_kit::{ServiceContext, service_routes};
+use tonic::service::Routes;
+
+/// Stands in for every service below.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pending;
+
+impl ColumnGrantService for Pending {}
+impl DefaultRecordRuleService for Pending {}
+impl AccessInternalService for Pending {}
+impl PortalObjectService for Pending {}
+impl ObjectOperationGrantService for Pending {}
+impl PermissionService for Pending {}
+impl RecordGrantService for Pending {}
+impl RolePriorityService for Pending {}
+impl PortalSectionService for Pending {}
+impl SystemOperationService for Pending {}
+
+/// The routes of the pending services, and their names.
+pub fn routes(context: &ServiceContext) -> (Routes, Vec<String>) {
+    service_routes!(context;
+        ColumnGrantServiceServer<Pending>(Pending) as Public,
+        DefaultRecordRuleServiceServer<Pending>(Pending) as Public,
+        AccessInternalServiceServer<Pending>(Pending) as Internal,
+        PortalObjectServiceServer<Pending>(Pending) as Public,
+        ObjectOperationGrantServiceServer<Pending>(Pending) as Public,
+        PermissionServiceServer<Pending>(Pending) as Public,
+        RecordGrantServiceServer<Pending>(Pending) as Public,
+        RolePriorityServiceServer<Pending>(Pending) as Public,
+        PortalSectionServiceServer<Pending>(Pending) as Public,
+        SystemOperationServiceServer<Pending>(Pending) as Public,
+    )
+}

@@ -1,0 +1,3 @@
+//! The gRPC adapter of case-svc.
+
+pub mod pending;

@@ -1,0 +1,86 @@
+//! The gateway: the only public entry of the portal.
+//!
+//! It authenticates the session token of each call, forwards public methods to
+//! the owning service with a signed caller assertion ([`proxy`]), refuses
+//! internal ones ([`routing`]), and serves reflection and health for every
+//! public service. With no upstream addresses configured it runs every service
+//! in its own process, the all-in-one default ([`suite`]).
+
+pub mod proxy;
+pub mod routing;
+pub mod suite;
+
+use std::{future::Future, sync::Arc};
+
+use service_kit::{
+    StartError,
+    clock::Clock,
+    config::PortalConfig,
+    runner::{context_from_config, watch_database},
+    server::{self, Health},
+};
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::{proxy::Proxy, routing::RoutingTable};
+
+/// Serves the gateway on `listener` until `stop` resolves, then drains.
+pub async fn serve(
+    config: PortalConfig,
+    clock: Clock,
+    listener: tokio::net::TcpListener,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let context = context_from_config(config, clock)?;
+    let table = RoutingTable::default();
+    let listed = table.public_services();
+    let (health, health_service) = Health::new(listed.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let upstreams = if context.config.is_all_in_one() {
+        let (modules, upstreams) = suite::start_in_process(&context).await?;
+        health.set_all(ServingStatus::Serving).await;
+        for module in modules {
+            let public = module
+                .services
+                .into_iter()
+                .filter(|name| listed.contains(name))
+                .collect();
+            tokio::spawn(watch_database(
+                module.database,
+                public,
+                health.clone(),
+                stop_rx.clone(),
+            ));
+        }
+        upstreams
+    } else {
+        let upstreams = (*context.upstreams).clone();
+        health.set("", ServingStatus::Serving).await;
+        tokio::spawn(suite::mirror_upstream_health(
+            upstreams.clone(),
+            health.clone(),
+            stop_rx,
+        ));
+        upstreams
+    };
+    let proxy = Proxy::new(
+        table,
+        Arc::new(upstreams),
+        context.assertion_key.clone(),
+        context.config.server.max_message_bytes,
+    );
+    let routes = server::add_reflection(Routes::default().add_service(health_service), &listed)?;
+    let routes = Routes::from(routes.into_axum_router().fallback_service(proxy));
+    let mode = if context.config.is_all_in_one() {
+        "all-in-one"
+    } else {
+        "distributed"
+    };
+    tracing::info!(address = ?listener.local_addr().ok(), mode, "gateway serving");
+    let stop = async move {
+        stop.await;
+        let _ = stop_tx.send(true);
+    };
+    server::serve(listener, routes, health, &context.config.server, stop).await?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `portal.identity.v1.IdentityInternalService`: what the gateway and the other
+//! services ask identity. Only the suite's own services may call it.
+
+use portal_proto::identity::{
+    self as pb, identity_internal_service_server::IdentityInternalService,
+};
+use service_kit::{ApiError, clock::to_timestamp};
+use tonic::{Request, Response, Status};
+
+use crate::auth::Auth;
+
+#[derive(Debug, Clone)]
+pub struct InternalApi {
+    pub auth: Auth,
+}
+
+#[tonic::async_trait]
+impl IdentityInternalService for InternalApi {
+    async fn authenticate_session(
+        &self,
+        request: Request<pb::AuthenticateSessionRequest>,
+    ) -> Result<Response<pb::AuthenticateSessionResponse>, Status> {
+        let token = request.into_inner().token;
+        if token.is_empty() || token.len() > 512 {
+            return Err(ApiError::Unauthenticated {
+                message: "the session token is missing or malformed".into(),
+            }
+            .into());
+        }
+        let session = self.auth.authenticate(&token).await?;
+        Ok(Response::new(pb::AuthenticateSessionResponse {
+            kind: pb::UserKind::from(session.kind()).into(),
+            user_id: session.user_id,
+            organization_id: session.organization_id.unwrap_or_default(),
+            session_id: session.id,
+            system_administrator: session.system_administrator,
+            expire_time: Some(to_timestamp(session.expires_at)),
+        }))
+    }
+}

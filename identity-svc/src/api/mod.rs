@@ -1,0 +1,21 @@
+//! The gRPC adapter: proto in, validation, domain call, proto out. Errors are
+//! mapped to `Status` once, through `service_kit::ApiError`.
+
+mod internal;
+mod session;
+
+pub use internal::InternalApi;
+pub use session::SessionApi;
+
+use portal_proto::identity as pb;
+
+use crate::domain::user::UserKind;
+
+impl From<UserKind> for pb::UserKind {
+    fn from(kind: UserKind) -> Self {
+        match kind {
+            UserKind::Employee => pb::UserKind::Employee,
+            UserKind::External => pb::UserKind::External,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Sessions, looked up by the digest of their token.
+
+use service_kit::clock::Millis;
+
+use super::Store;
+use crate::domain::{IdentityError, session::SessionState, user::UserKind};
+
+/// A session to open.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub token_digest: &'a str,
+    pub user_id: &'a str,
+    pub expires_at: Millis,
+}
+
+/// A session with the facts about its user that a call needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiveSession {
+    pub id: String,
+    pub user_id: String,
+    pub last_seen_at: Millis,
+    pub expires_at: Millis,
+    pub ended_at: Option<Millis>,
+    pub kind: String,
+    pub organization_id: Option<String>,
+    pub system_administrator: bool,
+    pub active: bool,
+}
+
+impl LiveSession {
+    pub fn state(&self) -> SessionState {
+        SessionState {
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            ended: self.ended_at.is_some(),
+            user_active: self.active,
+        }
+    }
+
+    pub fn kind(&self) -> UserKind {
+        UserKind::from_stored(&self.kind)
+    }
+}
+
+const SESSION_COLUMNS: &str = "s.id, s.user_id, s.last_seen_at, s.expires_at, s.ended_at, u.kind, u.organization_id, \
+     u.system_administrator, u.active";
+
+impl Store {
+    pub async fn insert_session(
+        &self,
+        session: NewSession<'_>,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, token_digest, user_id, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(session.id)
+        .bind(session.token_digest)
+        .bind(session.user_id)
+        .bind(now)
+        .bind(session.expires_at)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session_by_digest(
+        &self,
+        token_digest: &str,
+    ) -> Result<Option<LiveSession>, IdentityError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(token_digest)
+            .fetch_optional(&self.db.pool)
+            .await?)
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Option<LiveSession>, IdentityError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?)
+    }
+
+    /// Records activity on a session.
+    pub async fn touch_session(&self, id: &str, now: Millis) -> Result<(), IdentityError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+            .bind(now)
+            .bind(id)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a session; ending one that has ended already changes nothing.
+    pub async fn end_session(
+        &self,
+        id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! The gRPC adapter of notify-svc.
+
+pub mod pending;

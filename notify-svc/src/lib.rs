@@ -1,0 +1,32 @@
+//! notify-svc: email templates, localisation, the outbox and SMTP delivery.
+//!
+//! The whole `portal.notify.v1` contract is served; its behaviour arrives with
+//! the notify issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
+
+pub mod api;
+
+use service_kit::{
+    ServiceContext, ServiceModule, StartError,
+    db::{Database, Migrations},
+};
+
+/// The area name, used for the database and the upstream map.
+pub const AREA: &str = "notify";
+
+/// Migrations, one folder per backend.
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: &sqlx::migrate!("migrations/postgres"),
+    sqlite: &sqlx::migrate!("migrations/sqlite"),
+};
+
+/// Connects and migrates the database and builds the gRPC services.
+pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
+    let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
+    let (routes, services) = api::pending::routes(&context);
+    Ok(ServiceModule {
+        area: AREA,
+        routes,
+        services,
+        database,
+    })
+}

@@ -1,0 +1,8 @@
+-- Partner types (Reseller, Consultant, Reference, Integrator); base rows cannot be deleted.
+CREATE TABLE partner_types (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    base        BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);

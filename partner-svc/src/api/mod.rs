@@ -1,0 +1,3 @@
+//! The gRPC adapter of partner-svc.
+
+pub mod pending;

@@ -1,0 +1,33 @@
+//! partner-svc: partner lookups, partnerships (programs), leads, opportunities,
+//! points and tiers.
+//!
+//! The whole `portal.partner.v1` contract is served; its behaviour arrives with
+//! the partner issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
+
+pub mod api;
+
+use service_kit::{
+    ServiceContext, ServiceModule, StartError,
+    db::{Database, Migrations},
+};
+
+/// The area name, used for the database and the upstream map.
+pub const AREA: &str = "partner";
+
+/// Migrations, one folder per backend.
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: &sqlx::migrate!("migrations/postgres"),
+    sqlite: &sqlx::migrate!("migrations/sqlite"),
+};
+
+/// Connects and migrates the database and builds the gRPC services.
+pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
+    let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
+    let (routes, services) = api::pending::routes(&context);
+    Ok(ServiceModule {
+        area: AREA,
+        routes,
+        services,
+        database,
+    })
+}

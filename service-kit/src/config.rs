@@ -1,0 +1,258 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then
+//! environment variables `PORTAL__SECTION__KEY` (for example
+//! `PORTAL__DATABASE__URL`). With nothing configured the suite runs as the
+//! all-in-one default on 127.0.0.1:50051 with SQLite files under `./data/`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration of the suite; each binary reads the sections it needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Address the process listens on (the gateway, or one service of the distributed mode).
+    pub listen: SocketAddr,
+    /// Folder for the embedded default's SQLite files and written mail.
+    pub data_dir: PathBuf,
+    /// The public base URL that links in emails are built from (never from request headers).
+    pub public_base_url: String,
+    pub database: DatabaseConfig,
+    pub cache: CacheConfig,
+    pub assertion: AssertionConfig,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    pub bootstrap: BootstrapConfig,
+    pub session: SessionConfig,
+    pub upstreams: UpstreamsConfig,
+}
+
+/// Where each service keeps its data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`. `{data_dir}` and `{service}` are replaced, so one
+    /// setting gives every service of an all-in-one process its own SQLite file.
+    /// On PostgreSQL each service keeps its tables in its own schema (see `schema_prefix`).
+    pub url: String,
+    /// PostgreSQL only: the service's schema is `<schema_prefix><service>`.
+    pub schema_prefix: String,
+    /// Largest number of pooled connections per service.
+    pub max_connections: u32,
+}
+
+/// The shared cache: always in process, plus Redis when a URL is given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// `redis://host:port/db`; empty keeps caching in process only.
+    pub redis_url: String,
+    /// Entries kept in process per cache.
+    pub local_capacity: u64,
+    /// Lifetime of a cached entry, in seconds.
+    pub ttl_seconds: u64,
+    /// Longest wait for a Redis answer before the cache is skipped, in milliseconds.
+    pub redis_timeout_ms: u64,
+}
+
+/// The signed statement of who is calling, made by the gateway and checked by every service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionConfig {
+    /// The shared signing key (at least 32 characters). Empty in the all-in-one default, where
+    /// a random key is made at start; required in the distributed mode.
+    pub secret: String,
+    /// How long a signed assertion stays valid, in seconds.
+    pub ttl_seconds: u64,
+}
+
+/// Limits every server of the suite applies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// Upper bound on a call's duration, in milliseconds; a shorter client deadline wins.
+    pub request_timeout_ms: u64,
+    /// Calls served at once before new ones are refused with RESOURCE_EXHAUSTED.
+    pub max_in_flight: usize,
+    /// On SIGTERM, how long calls in flight may take to finish, in seconds.
+    pub drain_timeout_seconds: u64,
+    /// On SIGTERM, how long health reports NOT_SERVING before the listener closes, in
+    /// milliseconds, so that load balancers stop sending new calls first.
+    pub drain_delay_ms: u64,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `info,identity_svc=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The first start of an empty identity database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapConfig {
+    /// Email (username) of the system administrator created on first start.
+    pub admin_email: String,
+    /// The administrator's password; empty makes a random one that is printed once.
+    pub admin_password: String,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this long ends, in seconds.
+    pub idle_timeout_seconds: i64,
+    /// A session ends this long after login whatever its activity, in seconds.
+    pub absolute_timeout_seconds: i64,
+}
+
+/// Addresses of the services in the distributed mode (`http://host:port`). When all are
+/// empty the gateway runs every service in its own process (the all-in-one default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamsConfig {
+    pub identity: String,
+    pub access: String,
+    pub case: String,
+    pub partner: String,
+    pub notify: String,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("./data"),
+            public_base_url: "http://localhost:8080".into(),
+            database: DatabaseConfig {
+                url: "sqlite://{data_dir}/{service}.db?mode=rwc".into(),
+                schema_prefix: String::new(),
+                max_connections: 16,
+            },
+            cache: CacheConfig {
+                redis_url: String::new(),
+                local_capacity: 100_000,
+                ttl_seconds: 300,
+                redis_timeout_ms: 50,
+            },
+            assertion: AssertionConfig {
+                secret: String::new(),
+                ttl_seconds: 60,
+            },
+            server: ServerConfig {
+                max_message_bytes: 4 * 1024 * 1024,
+                request_timeout_ms: 30_000,
+                max_in_flight: 1024,
+                drain_timeout_seconds: 25,
+                drain_delay_ms: 0,
+            },
+            log: LogConfig {
+                format: LogFormat::Human,
+                filter: "info".into(),
+            },
+            bootstrap: BootstrapConfig {
+                admin_email: "admin@portal.local".into(),
+                admin_password: String::new(),
+            },
+            session: SessionConfig {
+                idle_timeout_seconds: 30 * 60,
+                absolute_timeout_seconds: 12 * 60 * 60,
+            },
+            upstreams: UpstreamsConfig::default(),
+        }
+    }
+}
+
+/// A configuration that could not be read or does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("configuration: {field}: {problem}")]
+    Field {
+        field: &'static str,
+        problem: String,
+    },
+}
+
+impl PortalConfig {
+    /// Loads defaults, then `file` (or `portal.toml` in the working directory if it exists),
+    /// then `PORTAL__…` environment variables, and checks the result.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        Self::load_with(Self::default(), file)
+    }
+
+    /// Like [`PortalConfig::load`], starting from other defaults (a service binary's own port).
+    pub fn load_with(defaults: Self, file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(defaults));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("portal.toml")),
+        }
+        let config: Self = figment
+            .merge(Env::prefixed("PORTAL__").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// True when no upstream address is set: every service runs inside the gateway.
+    pub fn is_all_in_one(&self) -> bool {
+        let u = &self.upstreams;
+        [&u.identity, &u.access, &u.case, &u.partner, &u.notify]
+            .iter()
+            .all(|a| a.is_empty())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let field = |field, problem: &str| {
+            Err(ConfigError::Field {
+                field,
+                problem: problem.into(),
+            })
+        };
+        if !self.database.url.starts_with("sqlite:") && !self.database.url.starts_with("postgres") {
+            return field("database.url", "must start with sqlite: or postgres://");
+        }
+        if !self.assertion.secret.is_empty() && self.assertion.secret.len() < 32 {
+            return field("assertion.secret", "must be at least 32 characters");
+        }
+        if !self.is_all_in_one() && self.assertion.secret.is_empty() {
+            return field(
+                "assertion.secret",
+                "is required when upstream services are configured",
+            );
+        }
+        if self.server.max_in_flight == 0 {
+            return field("server.max_in_flight", "must be at least 1");
+        }
+        if self.session.idle_timeout_seconds <= 0 || self.session.absolute_timeout_seconds <= 0 {
+            return field("session", "timeouts must be positive");
+        }
+        if !matches!(self.public_base_url.split_once("://"), Some(("http" | "https", rest)) if !rest.is_empty())
+        {
+            return field("public_base_url", "must be an absolute http(s) URL");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! What a service receives from its host process, and what it hands back.
+//!
+//! A service crate exposes `start(&ServiceContext) -> ServiceModule`: it
+//! connects and migrates its database, builds its gRPC services behind the
+//! assertion guard, and returns them as routes. The service's own binary serves
+//! those routes; the all-in-one gateway serves every service's routes in one process.
+
+use std::sync::Arc;
+
+use tonic::service::Routes;
+
+use crate::{
+    assertion::AssertionKey, cache::Cache, clock::Clock, config::PortalConfig, db::Database,
+    upstream::Upstream,
+};
+
+/// Shared by every service of one process.
+#[derive(Clone, Debug)]
+pub struct ServiceContext {
+    pub config: Arc<PortalConfig>,
+    pub assertion_key: AssertionKey,
+    pub clock: Clock,
+    pub cache: Cache,
+    /// How this process reaches each area's services (in process or remote).
+    pub upstreams: Arc<Upstreams>,
+}
+
+/// One upstream per area; in the distributed mode the ones this process does not serve
+/// are remote, in the all-in-one default all are in process.
+#[derive(Clone, Default)]
+pub struct Upstreams {
+    entries: Vec<(&'static str, Upstream)>,
+}
+
+impl std::fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|(area, _)| area))
+            .finish()
+    }
+}
+
+impl Upstreams {
+    pub fn set(&mut self, area: &'static str, upstream: Upstream) {
+        self.entries.retain(|(a, _)| *a != area);
+        self.entries.push((area, upstream));
+    }
+
+    /// The upstream of `area` (`identity`, `access`, `case`, `partner`, `notify`).
+    pub fn get(&self, area: &str) -> Option<Upstream> {
+        self.entries
+            .iter()
+            .find(|(a, _)| *a == area)
+            .map(|(_, u)| u.clone())
+    }
+}
+
+/// A started service.
+pub struct ServiceModule {
+    /// `identity`, `access`, `case`, `partner` or `notify`.
+    pub area: &'static str,
+    /// Its gRPC services, each behind the assertion guard.
+    pub routes: Routes,
+    /// Fully qualified names of the services in `routes`, public and internal.
+    pub services: Vec<String>,
+    pub database: Database,
+}
+
+/// Builds a service's generated server with the suite's message limits behind the
+/// assertion guard for `audience`.
+#[macro_export]
+macro_rules! guarded {
+    ($server:ty, $implementation:expr, $context:expr, $audience:expr) => {
+        ::tonic::service::interceptor::InterceptedService::new(
+            <$server>::new($implementation)
+                .max_decoding_message_size($context.config.server.max_message_bytes)
+                .max_encoding_message_size($context.config.server.max_message_bytes),
+            $crate::assertion::AssertionGuard::new($context.assertion_key.clone(), $audience),
+        )
+    };
+}
+
+/// Builds a service crate's routes and the list of the services in them:
+/// `service_routes!(context; FooServiceServer<FooApi>(foo) as Public, BarInternalServiceServer<BarApi>(bar) as Internal)`.
+#[macro_export]
+macro_rules! service_routes {
+    ($context:expr; $($server:ident < $implementation_type:ty > ($implementation:expr) as $audience:ident),* $(,)?) => {{
+        let routes = ::tonic::service::Routes::default()
+            $(.add_service($crate::guarded!(
+                $server<$implementation_type>,
+                $implementation,
+                $context,
+                $crate::assertion::Audience::$audience
+            )))*;
+        let names: Vec<String> =
+            vec![$(<$server<$implementation_type> as ::tonic::server::NamedService>::NAME.to_owned()),*];
+        (routes, names)
+    }};
+}

@@ -1,0 +1,168 @@
+//! Database pools and migrations, one code path for PostgreSQL and SQLite.
+//!
+//! Services talk SQL through sqlx's `Any` driver with portable statements (ids
+//! as TEXT, instants as BIGINT milliseconds, `$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`). Each service owns its migrations, one folder per backend, and
+//! its own storage: a SQLite file, or a PostgreSQL schema named after it.
+
+use std::str::FromStr;
+
+use sqlx::{
+    AnyPool, AssertSqlSafe, Connection, Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+use crate::{ApiError, config::PortalConfig};
+
+/// The two supported database engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A service's migrations for each backend (`sqlx::migrate!("migrations/postgres")`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub postgres: &'static Migrator,
+    pub sqlite: &'static Migrator,
+}
+
+/// A storage fault.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database configuration: {0}")]
+    Config(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match &error {
+            DbError::Sql(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => ApiError::Unavailable {
+                message: "the database is unavailable; retry shortly".into(),
+            },
+            _ => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        DbError::from(error).into()
+    }
+}
+
+/// A migrated, pooled database of one service.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Resolves the configured URL template for `service`.
+fn service_url(config: &PortalConfig, service: &str) -> String {
+    config
+        .database
+        .url
+        .replace("{data_dir}", &config.data_dir.to_string_lossy())
+        .replace("{service}", service)
+}
+
+fn valid_schema(schema: &str) -> bool {
+    !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !schema.starts_with(|c: char| c.is_ascii_digit())
+}
+
+impl Database {
+    /// Connects `service`'s database as configured and applies its migrations.
+    pub async fn connect(
+        config: &PortalConfig,
+        service: &str,
+        migrations: Migrations,
+    ) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let url = service_url(config, service);
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(config.database.max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Postgres => {
+                let schema = format!("{}{}", config.database.schema_prefix, service);
+                if !valid_schema(&schema) {
+                    return Err(DbError::Config(format!(
+                        "schema name '{schema}' must be lowercase letters, digits and underscores"
+                    )));
+                }
+                let mut admin = sqlx::AnyConnection::connect_with(&options).await?;
+                // Two processes starting together may race to create it; either outcome is fine.
+                // The name was checked by `valid_schema`, so quoting it is safe.
+                let _ = admin
+                    .execute(AssertSqlSafe(format!(
+                        "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+                    )))
+                    .await;
+                admin.close().await?;
+                let set_path = format!("SET search_path TO \"{schema}\"");
+                pool_options
+                    .after_connect(move |conn, _| {
+                        let set_path = set_path.clone();
+                        Box::pin(
+                            async move { conn.execute(AssertSqlSafe(set_path)).await.map(drop) },
+                        )
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Sqlite => {
+                if let Some(path) = url
+                    .strip_prefix("sqlite://")
+                    .and_then(|rest| rest.split('?').next())
+                    && let Some(parent) = std::path::Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbError::Config(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                pool_options
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
+                                .await
+                                .map(drop)
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let migrator = match backend {
+            Backend::Postgres => migrations.postgres,
+            Backend::Sqlite => migrations.sqlite,
+        };
+        migrator.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// True while the database answers a trivial query.
+    pub async fn is_reachable(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}

@@ -1,0 +1,26 @@
+//! Shared plumbing of the portal services.
+//!
+//! Every service and the gateway build on the same pieces: layered
+//! [`config`], [`telemetry`], the canonical [`error`] model, the signed
+//! [`assertion`] of who is calling, [`db`] pools and migrations for PostgreSQL
+//! and SQLite, the two-level [`cache`], random [`secrets`], an injectable
+//! [`clock`], and the [`server`] bootstrap (health, reflection, limits,
+//! graceful drain).
+
+pub mod assertion;
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod runner;
+pub mod secrets;
+pub mod server;
+pub mod telemetry;
+pub mod upstream;
+
+pub use assertion::{Caller, CallerKind};
+pub use context::{ServiceContext, ServiceModule, Upstreams};
+pub use error::ApiError;
+pub use runner::{ServiceSpec, StartError};

@@ -1,0 +1,247 @@
+//! Server bootstrap shared by every binary of the suite.
+//!
+//! A server gets: tonic-health for each service it serves, reflection (v1 and
+//! v1alpha, with the google.rpc error detail and health types registered so
+//! grpcurl can print them), a bound on every call's duration (a shorter client
+//! deadline wins), load shedding with RESOURCE_EXHAUSTED once too many calls are
+//! in flight, and a graceful drain on SIGTERM/SIGINT: health flips to
+//! NOT_SERVING, calls in flight complete, then the process exits.
+
+use std::{
+    future::Future,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::{net::TcpListener, sync::Semaphore};
+use tonic::{body::Body, service::Routes, transport::server::TcpIncoming};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::{Layer, Service};
+
+use crate::config::ServerConfig;
+
+/// The fully qualified name of the health service.
+pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+
+/// A server failed to start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Names of every gRPC service a descriptor set defines, in order.
+pub fn services_in(descriptor_set: &[u8]) -> Vec<String> {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(descriptor_set).unwrap_or_default();
+    set.file
+        .iter()
+        .flat_map(|file| {
+            let package = file.package().to_owned();
+            file.service
+                .iter()
+                .map(move |service| format!("{package}.{}", service.name()))
+        })
+        .collect()
+}
+
+/// True for services that only the suite's own services may call.
+pub fn is_internal(service: &str) -> bool {
+    service.ends_with("InternalService")
+}
+
+/// Adds reflection (v1 and v1alpha) listing exactly `listed` services, able to describe
+/// the portal's messages, the google.rpc error details and the health service.
+pub fn add_reflection(routes: Routes, listed: &[String]) -> Result<Routes, ServeError> {
+    let builder = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(portal_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(HEALTH_SERVICE)
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection");
+        for name in listed {
+            builder = builder.with_service_name(name.clone());
+        }
+        builder
+    };
+    Ok(routes
+        .add_service(builder().build_v1()?)
+        .add_service(builder().build_v1alpha()?))
+}
+
+/// Health for a set of service names, all NOT_SERVING until [`Health::set_all`] says otherwise.
+#[derive(Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+    names: Arc<Vec<String>>,
+}
+
+impl Health {
+    /// Health reporting for `names`, plus the overall status under the empty name.
+    pub async fn new(
+        names: Vec<String>,
+    ) -> (
+        Self,
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    ) {
+        let (reporter, service) = tonic_health::server::health_reporter();
+        let health = Self {
+            reporter,
+            names: Arc::new(names),
+        };
+        health.set_all(ServingStatus::NotServing).await;
+        (health, service)
+    }
+
+    /// Sets every name, and the overall status, to `status`.
+    pub async fn set_all(&self, status: ServingStatus) {
+        self.reporter.set_service_status("", status).await;
+        for name in self.names.iter() {
+            self.reporter.set_service_status(name, status).await;
+        }
+    }
+
+    /// Sets one service's status.
+    pub async fn set(&self, name: &str, status: ServingStatus) {
+        self.reporter.set_service_status(name, status).await;
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn termination_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Serves `routes` on `listener` until `stop` resolves, then drains: health turns
+/// NOT_SERVING, new connections are refused after `drain_delay_ms`, and calls in
+/// flight get up to `drain_timeout_seconds` to complete.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    health: Health,
+    config: &ServerConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let drain_delay = Duration::from_millis(config.drain_delay_ms);
+    let drain_timeout = Duration::from_secs(config.drain_timeout_seconds);
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let health_for_stop = health.clone();
+    let shutdown = async move {
+        stop.await;
+        tracing::info!("stopping: health is NOT_SERVING, draining calls in flight");
+        health_for_stop.set_all(ServingStatus::NotServing).await;
+        tokio::time::sleep(drain_delay).await;
+        let _ = drained_tx.send(());
+    };
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let server = tonic::transport::Server::builder()
+        .timeout(Duration::from_millis(config.request_timeout_ms))
+        .layer(InFlightLimitLayer::new(config.max_in_flight))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, shutdown);
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        _ = async {
+            let _ = drained_rx.await;
+            tokio::time::sleep(drain_timeout).await;
+        } => {
+            tracing::warn!("calls still in flight after the drain timeout; stopping anyway");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Refuses calls beyond a number in flight with RESOURCE_EXHAUSTED instead of queueing
+/// them without bound.
+#[derive(Clone)]
+pub struct InFlightLimitLayer {
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl InFlightLimitLayer {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+}
+
+impl<S> Layer<S> for InFlightLimitLayer {
+    type Service = InFlightLimit<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        InFlightLimit {
+            inner,
+            permits: self.permits.clone(),
+            limit: self.limit,
+        }
+    }
+}
+
+/// See [`InFlightLimitLayer`].
+#[derive(Clone)]
+pub struct InFlightLimit<S> {
+    inner: S,
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl<S> Service<http::Request<Body>> for InFlightLimit<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            let status = tonic::Status::resource_exhausted(format!(
+                "the server is at its limit of {} calls in flight; retry with backoff",
+                self.limit
+            ));
+            return Box::pin(async move { Ok(status.into_http()) });
+        };
+        // The clone that was driven to readiness serves this call (tower's usual swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let response = inner.call(request).await;
+            drop(permit);
+            response
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! Tracing output, human-readable or JSON lines, filtered by the configuration or `RUST_LOG`.
+
+use tracing_subscriber::{EnvFilter, fmt};
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global subscriber once; later calls (tests starting several suites) are no-ops.
+pub fn init(log: &LogConfig) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.filter));
+    let builder = fmt().with_env_filter(filter).with_target(true);
+    let installed = match log.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    // A subscriber already installed (by an earlier start in the same process) is fine.
+    drop(installed);
+}
