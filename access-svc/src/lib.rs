@@ -23,7 +23,7 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
-    let (routes, services) = api::pending::routes(&context);
+    let (routes, services) = api::pending::routes(&context, tonic::service::Routes::default());
     Ok(ServiceModule {
         area: AREA,
         routes,

@@ -13,6 +13,7 @@ pub const PUBLIC_WITHOUT_LOGIN: &[&str] = &[
     "/portal.identity.v1.PasswordService/RequestPasswordRecovery",
     "/portal.identity.v1.PasswordService/ResetPassword",
     "/portal.identity.v1.InvitationService/RedeemInvitation",
+    "/portal.identity.v1.SettingsService/GetPublicSettings",
 ];
 
 /// A call's destination, read from its path `/portal.<area>.v1.<Service>/<Method>`.

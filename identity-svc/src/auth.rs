@@ -59,7 +59,7 @@ impl Auth {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
         let user = match user {
-            Some(user) if verification.matched && user.active => user,
+            Some(user) if verification.matched && user.is_active() => user,
             _ => return Err(IdentityError::InvalidCredentials),
         };
         let now = self.clock.now();

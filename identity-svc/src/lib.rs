@@ -56,10 +56,12 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
             config.bootstrap.admin_password.is_empty(),
         );
     }
-    let (routes, services) = service_routes!(context;
+    let (routes, mut services) = service_routes!(context;
         SessionServiceServer<SessionApi>(SessionApi { auth: auth.clone() }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth }) as Internal,
     );
+    let (routes, pending) = api::pending::routes(&context, routes);
+    services.extend(pending);
     Ok(ServiceModule {
         area: AREA,
         routes,

@@ -81,11 +81,15 @@ macro_rules! guarded {
 }
 
 /// Builds a service crate's routes and the list of the services in them:
-/// `service_routes!(context; FooServiceServer<FooApi>(foo) as Public, BarInternalServiceServer<BarApi>(bar) as Internal)`.
+/// `service_routes!(context; FooServiceServer<FooApi>(foo) as Public, BarInternalServiceServer<BarApi>(bar) as Internal)`,
+/// or `service_routes!(context, routes; …)` to add to existing routes.
 #[macro_export]
 macro_rules! service_routes {
-    ($context:expr; $($server:ident < $implementation_type:ty > ($implementation:expr) as $audience:ident),* $(,)?) => {{
-        let routes = ::tonic::service::Routes::default()
+    ($context:expr; $($rest:tt)*) => {
+        $crate::service_routes!($context, ::tonic::service::Routes::default(); $($rest)*)
+    };
+    ($context:expr, $routes:expr; $($server:ident < $implementation_type:ty > ($implementation:expr) as $audience:ident),* $(,)?) => {{
+        let routes = $routes
             $(.add_service($crate::guarded!(
                 $server<$implementation_type>,
                 $implementation,

@@ -60,6 +60,7 @@ impl Suite {
         config.bootstrap.admin_password = ADMIN_PASSWORD.into();
         config.log.filter = "warn".into();
         config.database.max_connections = 5;
+        service_kit::telemetry::init(&config.log);
         let mut postgres_schemas = None;
         if backend == Backend::Postgres {
             let (Ok(database), Ok(redis)) = (

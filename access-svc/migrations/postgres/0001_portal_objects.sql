@@ -2,7 +2,7 @@
 CREATE TABLE portal_objects (
     code                        TEXT PRIMARY KEY,
     display_name                TEXT NOT NULL,
-    record_permissions_enabled  BOOLEAN NOT NULL DEFAULT FALSE,
+    record_permissions_enabled  SMALLINT NOT NULL DEFAULT 0 CHECK (record_permissions_enabled IN (0, 1)),
     created_at                  BIGINT NOT NULL,
     updated_at                  BIGINT NOT NULL
 );

@@ -37,9 +37,9 @@ impl RolePriorityService for Pending {}
 impl PortalSectionService for Pending {}
 impl SystemOperationService for Pending {}
 
-/// The routes of the pending services, and their names.
-pub fn routes(context: &ServiceContext) -> (Routes, Vec<String>) {
-    service_routes!(context;
+/// Adds the pending services to `routes`; returns the routes and the names added.
+pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
+    service_routes!(context, routes;
         ColumnGrantServiceServer<Pending>(Pending) as Public,
         DefaultRecordRuleServiceServer<Pending>(Pending) as Public,
         AccessInternalServiceServer<Pending>(Pending) as Internal,

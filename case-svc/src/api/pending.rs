@@ -35,9 +35,9 @@ impl CaseMessageService for Pending {}
 impl CaseSettingsService for Pending {}
 impl TagService for Pending {}
 
-/// The routes of the pending services, and their names.
-pub fn routes(context: &ServiceContext) -> (Routes, Vec<String>) {
-    service_routes!(context;
+/// Adds the pending services to `routes`; returns the routes and the names added.
+pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
+    service_routes!(context, routes;
         ServiceAgreementServiceServer<Pending>(Pending) as Public,
         AttachmentServiceServer<Pending>(Pending) as Public,
         CalendarServiceServer<Pending>(Pending) as Public,

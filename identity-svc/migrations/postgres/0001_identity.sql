@@ -17,8 +17,8 @@ CREATE TABLE users (
     email_normalized      TEXT NOT NULL UNIQUE,
     kind                  TEXT NOT NULL CHECK (kind IN ('employee', 'external')),
     organization_id       TEXT,
-    system_administrator  BOOLEAN NOT NULL DEFAULT FALSE,
-    active                BOOLEAN NOT NULL DEFAULT TRUE,
+    system_administrator  SMALLINT NOT NULL DEFAULT 0 CHECK (system_administrator IN (0, 1)),
+    active                SMALLINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     -- argon2id in PHC format; NULL until the user sets a password.
     password_hash         TEXT,
     culture               TEXT NOT NULL DEFAULT 'en-US',

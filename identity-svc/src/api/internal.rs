@@ -30,10 +30,10 @@ impl IdentityInternalService for InternalApi {
         let session = self.auth.authenticate(&token).await?;
         Ok(Response::new(pb::AuthenticateSessionResponse {
             kind: pb::UserKind::from(session.kind()).into(),
+            system_administrator: session.is_system_administrator(),
             user_id: session.user_id,
             organization_id: session.organization_id.unwrap_or_default(),
             session_id: session.id,
-            system_administrator: session.system_administrator,
             expire_time: Some(to_timestamp(session.expires_at)),
         }))
     }

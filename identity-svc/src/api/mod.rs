@@ -2,6 +2,7 @@
 //! mapped to `Status` once, through `service_kit::ApiError`.
 
 mod internal;
+pub mod pending;
 mod session;
 
 pub use internal::InternalApi;

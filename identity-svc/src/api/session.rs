@@ -64,7 +64,7 @@ impl SessionService for SessionApi {
             full_name: user.full_name.clone(),
             kind: pb::UserKind::from(user.kind()).into(),
             organization_id: user.organization_id.clone().unwrap_or_default(),
-            system_administrator: user.system_administrator,
+            system_administrator: user.is_system_administrator(),
             session_id: session.id,
             expire_time: Some(to_timestamp(session.expires_at)),
             culture: user.culture,

@@ -24,8 +24,9 @@ pub struct LiveSession {
     pub ended_at: Option<Millis>,
     pub kind: String,
     pub organization_id: Option<String>,
-    pub system_administrator: bool,
-    pub active: bool,
+    /// 0 or 1 (see `UserRecord`).
+    pub system_administrator: i16,
+    pub active: i16,
 }
 
 impl LiveSession {
@@ -34,8 +35,12 @@ impl LiveSession {
             last_seen_at: self.last_seen_at,
             expires_at: self.expires_at,
             ended: self.ended_at.is_some(),
-            user_active: self.active,
+            user_active: self.active != 0,
         }
+    }
+
+    pub fn is_system_administrator(&self) -> bool {
+        self.system_administrator != 0
     }
 
     pub fn kind(&self) -> UserKind {

@@ -14,8 +14,9 @@ pub struct UserRecord {
     pub full_name: String,
     pub kind: String,
     pub organization_id: Option<String>,
-    pub system_administrator: bool,
-    pub active: bool,
+    /// 0 or 1: flags are SMALLINT because sqlx's `Any` driver cannot read SQLite booleans.
+    pub system_administrator: i16,
+    pub active: i16,
     pub password_hash: Option<String>,
     pub culture: String,
 }
@@ -23,6 +24,14 @@ pub struct UserRecord {
 impl UserRecord {
     pub fn kind(&self) -> UserKind {
         UserKind::from_stored(&self.kind)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active != 0
+    }
+
+    pub fn is_system_administrator(&self) -> bool {
+        self.system_administrator != 0
     }
 }
 
@@ -69,8 +78,7 @@ impl Store {
     /// True once any system administrator exists.
     pub async fn has_system_administrator(&self) -> Result<bool, IdentityError> {
         let found: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM users WHERE system_administrator = $1 LIMIT 1")
-                .bind(true)
+            sqlx::query_as("SELECT id FROM users WHERE system_administrator = 1 LIMIT 1")
                 .fetch_optional(&self.db.pool)
                 .await?;
         Ok(found.is_some())
@@ -103,8 +111,8 @@ impl Store {
         .bind(user.email)
         .bind(user.email_normalized)
         .bind(user.kind.as_str())
-        .bind(user.system_administrator)
-        .bind(true)
+        .bind(i16::from(user.system_administrator))
+        .bind(1i16)
         .bind(user.password_hash)
         .bind(now)
         .execute(&mut *tx)

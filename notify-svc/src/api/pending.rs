@@ -19,9 +19,9 @@ impl DeliveryService for Pending {}
 impl NotifyInternalService for Pending {}
 impl TemplateService for Pending {}
 
-/// The routes of the pending services, and their names.
-pub fn routes(context: &ServiceContext) -> (Routes, Vec<String>) {
-    service_routes!(context;
+/// Adds the pending services to `routes`; returns the routes and the names added.
+pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
+    service_routes!(context, routes;
         DeliveryServiceServer<Pending>(Pending) as Public,
         NotifyInternalServiceServer<Pending>(Pending) as Internal,
         TemplateServiceServer<Pending>(Pending) as Public,

@@ -2,7 +2,7 @@
 CREATE TABLE partner_types (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
-    base        BOOLEAN NOT NULL DEFAULT FALSE,
+    base        SMALLINT NOT NULL DEFAULT 0 CHECK (base IN (0, 1)),
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL
 );

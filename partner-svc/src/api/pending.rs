@@ -25,9 +25,9 @@ impl PartnershipService for Pending {}
 impl PartnerProgramService for Pending {}
 impl PartnerTrainingService for Pending {}
 
-/// The routes of the pending services, and their names.
-pub fn routes(context: &ServiceContext) -> (Routes, Vec<String>) {
-    service_routes!(context;
+/// Adds the pending services to `routes`; returns the routes and the names added.
+pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
+    service_routes!(context, routes;
         LeadServiceServer<Pending>(Pending) as Public,
         PartnerLookupServiceServer<Pending>(Pending) as Public,
         OpportunityServiceServer<Pending>(Pending) as Public,
