@@ -15,19 +15,12 @@ use service_kit::{
 pub const AREA: &str = "case";
 
 /// Migrations, one folder per backend.
-pub static MIGRATIONS: Migrations = Migrations {
-    postgres: &sqlx::migrate!("migrations/postgres"),
-    sqlite: &sqlx::migrate!("migrations/sqlite"),
-};
+pub static MIGRATIONS: Migrations =
+    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
 
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
     let (routes, services) = api::pending::routes(&context, tonic::service::Routes::default());
-    Ok(ServiceModule {
-        area: AREA,
-        routes,
-        services,
-        database,
-    })
+    Ok(ServiceModule { area: AREA, routes, services, database })
 }

@@ -40,42 +40,21 @@ pub async fn serve(
         let (modules, upstreams) = suite::start_in_process(&context).await?;
         health.set_all(ServingStatus::Serving).await;
         for module in modules {
-            let public = module
-                .services
-                .into_iter()
-                .filter(|name| listed.contains(name))
-                .collect();
-            tokio::spawn(watch_database(
-                module.database,
-                public,
-                health.clone(),
-                stop_rx.clone(),
-            ));
+            let public = module.services.into_iter().filter(|name| listed.contains(name)).collect();
+            tokio::spawn(watch_database(module.database, public, health.clone(), stop_rx.clone()));
         }
         upstreams
     } else {
         let upstreams = (*context.upstreams).clone();
         health.set("", ServingStatus::Serving).await;
-        tokio::spawn(suite::mirror_upstream_health(
-            upstreams.clone(),
-            health.clone(),
-            stop_rx,
-        ));
+        tokio::spawn(suite::mirror_upstream_health(upstreams.clone(), health.clone(), stop_rx));
         upstreams
     };
-    let proxy = Proxy::new(
-        table,
-        Arc::new(upstreams),
-        context.assertion_key.clone(),
-        context.config.server.max_message_bytes,
-    );
+    let proxy =
+        Proxy::new(table, Arc::new(upstreams), context.assertion_key.clone(), context.config.server.max_message_bytes);
     let routes = server::add_reflection(Routes::default().add_service(health_service), &listed)?;
     let routes = Routes::from(routes.into_axum_router().fallback_service(proxy));
-    let mode = if context.config.is_all_in_one() {
-        "all-in-one"
-    } else {
-        "distributed"
-    };
+    let mode = if context.config.is_all_in_one() { "all-in-one" } else { "distributed" };
     tracing::info!(address = ?listener.local_addr().ok(), mode, "gateway serving");
     let stop = async move {
         stop.await;

@@ -7,9 +7,7 @@ use clap::Parser;
 use service_kit::{clock::Clock, config::PortalConfig, server};
 
 #[derive(Parser)]
-#[command(
-    about = "The portal's public gRPC entry; with no upstreams configured, the whole suite in one process."
-)]
+#[command(about = "The portal's public gRPC entry; with no upstreams configured, the whole suite in one process.")]
 struct Cli {
     /// A TOML configuration file (default: ./portal.toml if present).
     #[arg(long)]
@@ -24,16 +22,8 @@ async fn main() -> ExitCode {
         service_kit::telemetry::init(&config.log);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|e| {
-                service_kit::StartError::Other(format!("cannot listen on {}: {e}", config.listen))
-            })?;
-        gateway::serve(
-            config,
-            Clock::system(),
-            listener,
-            server::termination_signal(),
-        )
-        .await
+            .map_err(|e| service_kit::StartError::Other(format!("cannot listen on {}: {e}", config.listen)))?;
+        gateway::serve(config, Clock::system(), listener, server::termination_signal()).await
     }
     .await;
     match result {

@@ -11,15 +11,13 @@ use std::{
 };
 
 use http::HeaderValue;
-use portal_proto::identity::{
-    self as pb, identity_internal_service_client::IdentityInternalServiceClient,
-};
+use portal_proto::identity::{self as pb, identity_internal_service_client::IdentityInternalServiceClient};
 use service_kit::{
     Caller, CallerKind, Upstreams,
     assertion::{AssertionKey, HEADER},
     upstream::{SignAs, Upstream, UpstreamFailure},
 };
-use tonic::{Status, body::Body, service::interceptor::InterceptedService};
+use tonic::{Status, body::Body, service::interceptor::InterceptedService, transport::server::TcpConnectInfo};
 use tower::{BoxError, Service, ServiceExt};
 
 use crate::routing::RoutingTable;
@@ -41,27 +39,14 @@ struct ProxyState {
 }
 
 impl Proxy {
-    pub fn new(
-        table: RoutingTable,
-        upstreams: Arc<Upstreams>,
-        key: AssertionKey,
-        max_message_bytes: usize,
-    ) -> Self {
+    pub fn new(table: RoutingTable, upstreams: Arc<Upstreams>, key: AssertionKey, max_message_bytes: usize) -> Self {
         let identity = upstreams.get("identity").map(|upstream| {
             IdentityInternalServiceClient::new(InterceptedService::new(
                 upstream,
                 SignAs::new(key.clone(), Caller::service("gateway")),
             ))
         });
-        Self {
-            state: Arc::new(ProxyState {
-                table,
-                max_message_bytes,
-                upstreams,
-                key,
-                identity,
-            }),
-        }
+        Self { state: Arc::new(ProxyState { table, max_message_bytes, upstreams, key, identity }) }
     }
 }
 
@@ -73,27 +58,28 @@ impl ProxyState {
                 "{path} is not a public method of the portal; `grpcurl -plaintext HOST list` shows what is"
             ))
         })?;
-        let upstream = self.upstreams.get(route.area).ok_or_else(|| {
-            Status::unavailable(format!("the {} service is not configured", route.area))
-        })?;
-        let caller = if route.needs_login {
-            self.authenticate(request.headers()).await?
-        } else {
-            Caller::anonymous()
-        };
+        let upstream = self
+            .upstreams
+            .get(route.area)
+            .ok_or_else(|| Status::unavailable(format!("the {} service is not configured", route.area)))?;
+        let mut caller =
+            if route.needs_login { self.authenticate(request.headers()).await? } else { Caller::anonymous() };
+        caller.client_address = request
+            .extensions()
+            .get::<TcpConnectInfo>()
+            .and_then(TcpConnectInfo::remote_addr)
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default();
         let (mut parts, body) = request.into_parts();
         let body = refuse_oversized_first_message(body, self.max_message_bytes).await?;
         let headers = &mut parts.headers;
         // The client's token stays at the gateway; services see only the assertion.
         headers.remove(http::header::AUTHORIZATION);
-        let assertion = HeaderValue::from_str(&self.key.sign(&caller))
-            .map_err(|_| Status::internal("unsigned caller"))?;
+        let assertion =
+            HeaderValue::from_str(&self.key.sign(&caller)).map_err(|_| Status::internal("unsigned caller"))?;
         headers.insert(HEADER, assertion);
         let request = http::Request::from_parts(parts, body);
-        upstream
-            .oneshot(request)
-            .await
-            .map_err(|error| upstream_failure(route.area, error))
+        upstream.oneshot(request).await.map_err(|error| upstream_failure(route.area, error))
     }
 
     /// The caller behind `authorization: Bearer <token>`.
@@ -101,33 +87,20 @@ impl ProxyState {
         let token = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| {
-                Status::unauthenticated(
-                    "this call needs a login: send `authorization: Bearer <token>` from Login",
-                )
+                Status::unauthenticated("this call needs a login: send `authorization: Bearer <token>` from Login")
             })?;
-        let mut identity = self
-            .identity
-            .clone()
-            .ok_or_else(|| Status::unavailable("the identity service is not configured"))?;
+        let mut identity =
+            self.identity.clone().ok_or_else(|| Status::unavailable("the identity service is not configured"))?;
         let session = identity
-            .authenticate_session(pb::AuthenticateSessionRequest {
-                token: token.to_owned(),
-            })
+            .authenticate_session(pb::AuthenticateSessionRequest { token: token.to_owned() })
             .await
             .map_err(|status| match status.code() {
                 tonic::Code::Unauthenticated => Status::unauthenticated(status.message()),
-                _ => Status::unavailable(format!(
-                    "cannot check the session now: {}",
-                    status.message()
-                )),
+                _ => Status::unavailable(format!("cannot check the session now: {}", status.message())),
             })?
             .into_inner();
         let kind = match session.kind() {
@@ -140,7 +113,7 @@ impl ProxyState {
             organization_id: session.organization_id,
             session_id: session.session_id,
             system_administrator: session.system_administrator,
-            service: String::new(),
+            ..Caller::anonymous()
         })
     }
 }
@@ -175,25 +148,16 @@ async fn refuse_oversized_first_message(mut body: Body, limit: usize) -> Result<
         }
     }
     let replayed = tokio_stream::iter(
-        [
-            Some(http_body::Frame::data(tonic::codegen::Bytes::from(head))),
-            trailers,
-        ]
-        .into_iter()
-        .flatten()
-        .map(Ok),
+        [Some(http_body::Frame::data(tonic::codegen::Bytes::from(head))), trailers].into_iter().flatten().map(Ok),
     );
-    Ok(Body::new(StreamBody::new(
-        replayed.chain(BodyStream::new(body)),
-    )))
+    Ok(Body::new(StreamBody::new(replayed.chain(BodyStream::new(body)))))
 }
 
 fn upstream_failure(area: &str, error: UpstreamFailure) -> Status {
     match Status::from_error(Box::new(error)) {
-        status if status.code() == tonic::Code::Unknown => Status::unavailable(format!(
-            "the {area} service cannot be reached: {}",
-            status.message()
-        )),
+        status if status.code() == tonic::Code::Unknown => {
+            Status::unavailable(format!("the {area} service cannot be reached: {}", status.message()))
+        }
         status => status,
     }
 }
@@ -215,10 +179,7 @@ where
         let state = self.state.clone();
         Box::pin(async move {
             let request = request.map(Body::new);
-            Ok(state
-                .forward(request)
-                .await
-                .unwrap_or_else(Status::into_http))
+            Ok(state.forward(request).await.unwrap_or_else(Status::into_http))
         })
     }
 }

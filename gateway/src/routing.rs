@@ -32,10 +32,8 @@ pub struct RoutingTable {
 
 impl Default for RoutingTable {
     fn default() -> Self {
-        let public_services = services_in(portal_proto::FILE_DESCRIPTOR_SET)
-            .into_iter()
-            .filter(|name| !is_internal(name))
-            .collect();
+        let public_services =
+            services_in(portal_proto::FILE_DESCRIPTOR_SET).into_iter().filter(|name| !is_internal(name)).collect();
         Self { public_services }
     }
 }
@@ -55,11 +53,7 @@ impl RoutingTable {
             return None;
         }
         let area = service.strip_prefix("portal.")?.split('.').next()?;
-        Some(Route {
-            service,
-            area,
-            needs_login: !PUBLIC_WITHOUT_LOGIN.contains(&path),
-        })
+        Some(Route { service, area, needs_login: !PUBLIC_WITHOUT_LOGIN.contains(&path) })
     }
 }
 
@@ -70,32 +64,15 @@ mod tests {
     #[test]
     fn routes_public_methods_by_area() {
         let table = RoutingTable::default();
-        let login = table
-            .route("/portal.identity.v1.SessionService/Login")
-            .unwrap();
-        assert_eq!(
-            login,
-            Route {
-                service: "portal.identity.v1.SessionService",
-                area: "identity",
-                needs_login: false
-            }
-        );
-        assert!(
-            table
-                .route("/portal.identity.v1.SessionService/WhoAmI")
-                .unwrap()
-                .needs_login
-        );
+        let login = table.route("/portal.identity.v1.SessionService/Login").unwrap();
+        assert_eq!(login, Route { service: "portal.identity.v1.SessionService", area: "identity", needs_login: false });
+        assert!(table.route("/portal.identity.v1.SessionService/WhoAmI").unwrap().needs_login);
     }
 
     #[test]
     fn never_routes_internal_or_unknown_services() {
         let table = RoutingTable::default();
-        assert_eq!(
-            table.route("/portal.identity.v1.IdentityInternalService/AuthenticateSession"),
-            None
-        );
+        assert_eq!(table.route("/portal.identity.v1.IdentityInternalService/AuthenticateSession"), None);
         assert_eq!(table.route("/portal.nothing.v1.X/Y"), None);
         assert_eq!(table.route("/grpc.health.v1.Health/Check"), None);
         assert_eq!(table.route("garbage"), None);
@@ -105,12 +82,7 @@ mod tests {
     fn every_area_has_public_services() {
         let names = RoutingTable::default().public_services();
         for area in ["identity", "access", "case", "partner", "notify"] {
-            assert!(
-                names
-                    .iter()
-                    .any(|n| n.starts_with(&format!("portal.{area}.v1."))),
-                "no public service in {area}"
-            );
+            assert!(names.iter().any(|n| n.starts_with(&format!("portal.{area}.v1."))), "no public service in {area}");
         }
         assert!(!names.iter().any(|n| is_internal(n)));
     }
@@ -119,10 +91,7 @@ mod tests {
     fn every_login_free_method_exists() {
         let table = RoutingTable::default();
         for path in PUBLIC_WITHOUT_LOGIN {
-            assert!(
-                table.route(path).is_some(),
-                "{path} is listed as login-free but is not a public method"
-            );
+            assert!(table.route(path).is_some(), "{path} is listed as login-free but is not a public method");
         }
     }
 }

@@ -50,16 +50,11 @@ pub fn services() -> [ServiceSpec; 5] {
 }
 
 /// Starts every service in this process and returns them with the upstreams that reach them.
-pub async fn start_in_process(
-    context: &ServiceContext,
-) -> Result<(Vec<ServiceModule>, Upstreams), StartError> {
+pub async fn start_in_process(context: &ServiceContext) -> Result<(Vec<ServiceModule>, Upstreams), StartError> {
     let mut upstreams = Upstreams::default();
     let mut modules = Vec::new();
     for spec in services() {
-        let context = ServiceContext {
-            upstreams: Arc::new(upstreams.clone()),
-            ..context.clone()
-        };
+        let context = ServiceContext { upstreams: Arc::new(upstreams.clone()), ..context.clone() };
         let module = (spec.start)(context).await?;
         upstreams.set(spec.area, upstream::local(module.routes.clone()));
         modules.push(module);
@@ -99,13 +94,9 @@ pub async fn mirror_upstream_health(
 
 async fn upstream_status(upstream: Upstream, service: &str) -> ServingStatus {
     let mut client = HealthClient::new(upstream);
-    let check = client.check(HealthCheckRequest {
-        service: service.to_owned(),
-    });
+    let check = client.check(HealthCheckRequest { service: service.to_owned() });
     match tokio::time::timeout(Duration::from_secs(1), check).await {
-        Ok(Ok(response))
-            if response.get_ref().status() == health_check_response::ServingStatus::Serving =>
-        {
+        Ok(Ok(response)) if response.get_ref().status() == health_check_response::ServingStatus::Serving => {
             ServingStatus::Serving
         }
         _ => ServingStatus::NotServing,

@@ -5,18 +5,12 @@ use std::{process::Stdio, time::Duration};
 
 use portal_proto::identity::{LoginRequest, session_service_client::SessionServiceClient};
 use tonic::transport::Channel;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 const PASSWORD: &str = "drain-test-admin-password";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,18 +27,11 @@ async fn sigterm_drains_calls_in_flight_and_exits_cleanly() {
         .kill_on_drop(true)
         .spawn()
         .expect("the gateway binary starts");
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .unwrap()
-        .connect_lazy();
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}")).unwrap().connect_lazy();
     let mut health = HealthClient::new(channel.clone());
     let mut serving = false;
     for _ in 0..300 {
-        if let Ok(answer) = health
-            .check(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-        {
+        if let Ok(answer) = health.check(HealthCheckRequest { service: String::new() }).await {
             serving = answer.into_inner().status() == ServingStatus::Serving;
             if serving {
                 break;
@@ -60,10 +47,7 @@ async fn sigterm_drains_calls_in_flight_and_exits_cleanly() {
             let mut sessions = SessionServiceClient::new(channel.clone());
             tokio::spawn(async move {
                 sessions
-                    .login(LoginRequest {
-                        email: "admin@portal.local".into(),
-                        password: PASSWORD.into(),
-                    })
+                    .login(LoginRequest { email: "admin@portal.local".into(), password: PASSWORD.into() })
                     .await
                     .map(|r| r.into_inner().token)
             })
@@ -71,31 +55,18 @@ async fn sigterm_drains_calls_in_flight_and_exits_cleanly() {
         .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let pid = gateway.id().expect("running").to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
 
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let during = health
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("health answers while draining");
+    let during =
+        health.check(HealthCheckRequest { service: String::new() }).await.expect("health answers while draining");
     assert_eq!(during.into_inner().status(), ServingStatus::NotServing);
 
     for call in calls {
-        let token = call
-            .await
-            .unwrap()
-            .expect("a call in flight at SIGTERM completes");
+        let token = call.await.unwrap().expect("a call in flight at SIGTERM completes");
         assert!(!token.is_empty());
     }
-    let status = tokio::time::timeout(Duration::from_secs(30), gateway.wait())
-        .await
-        .expect("exits")
-        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), gateway.wait()).await.expect("exits").unwrap();
     assert!(status.success(), "exit status {status:?}");
 }

@@ -1,19 +1,26 @@
-//! The authentication use cases: log in, resolve a session token, log out, and the
-//! first start's system administrator. Rules come from `domain`, rows from `storage`.
+//! The authentication use cases: log in (with brute-force protection), resolve a
+//! session token, log out, change one's password, and the first start's system
+//! administrator. Rules come from `domain`, rows from `storage`.
 
 use service_kit::{
+    Caller,
     clock::{Clock, Millis},
     secrets,
 };
 
 use crate::{
     domain::{
-        IdentityError, email,
+        IdentityError,
+        brute_force::{Scope, Throttle},
+        email,
         password::PasswordHasher,
-        session::{SessionPolicy, TOKEN_BYTES},
+        password_policy::{self, PasswordRejection},
+        session::TOKEN_BYTES,
+        settings::Effective,
         user::UserKind,
     },
-    storage::{LiveSession, NewSession, NewUser, Store, UserRecord},
+    storage::{AuditEntry, LiveSession, NewSession, NewUser, Store, UserRecord},
+    system_settings::SystemSettings,
 };
 
 /// A session that Login opened.
@@ -23,6 +30,7 @@ pub struct OpenedSession {
     pub session_id: String,
     pub user_id: String,
     pub expires_at: Millis,
+    pub idle_ms: Millis,
 }
 
 /// Logging in and resolving sessions.
@@ -30,48 +38,35 @@ pub struct OpenedSession {
 pub struct Auth {
     store: Store,
     hasher: PasswordHasher,
-    policy: SessionPolicy,
+    settings: SystemSettings,
     clock: Clock,
 }
 
 impl Auth {
-    pub fn new(store: Store, hasher: PasswordHasher, policy: SessionPolicy, clock: Clock) -> Self {
-        Self {
-            store,
-            hasher,
-            policy,
-            clock,
-        }
+    pub fn new(store: Store, hasher: PasswordHasher, settings: SystemSettings, clock: Clock) -> Self {
+        Self { store, hasher, settings, clock }
     }
 
-    pub fn policy(&self) -> SessionPolicy {
-        self.policy
+    /// The counting subjects of a login attempt: the account (by normalised email, whether
+    /// or not it exists) and, when known, the client address.
+    fn subjects<'a>(account: &'a str, client_address: &'a str) -> impl Iterator<Item = (Scope, &'a str)> {
+        [(Scope::Account, account), (Scope::Address, client_address)].into_iter().filter(|(_, key)| !key.is_empty())
     }
 
-    /// Opens a session for a correct email and password. Every failure (unknown email,
-    /// wrong password, no password yet, deactivated user) is the same answer after the
-    /// same work, so the answer tells nothing about which accounts exist.
-    pub async fn login(&self, email: &str, password: &str) -> Result<OpenedSession, IdentityError> {
-        let user = match email::normalize(email) {
-            Ok(normalized) => self.store.user_by_email(&normalized).await?,
-            Err(_) => None,
-        };
-        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-        let verification = self.hasher.verify(password, stored).await?;
-        let user = match user {
-            Some(user) if verification.matched && user.is_active() => user,
-            _ => return Err(IdentityError::InvalidCredentials),
-        };
+    /// Opens a session for a correct email and password.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client_address: &str,
+    ) -> Result<OpenedSession, IdentityError> {
+        let settings = self.settings.current().await?;
+        let user = self.check_credentials(&settings, email, password, client_address).await?;
         let now = self.clock.now();
-        if verification.needs_rehash {
-            let rehashed = self.hasher.hash(password).await?;
-            self.store
-                .set_password_hash(&user.id, &rehashed, now)
-                .await?;
-        }
         let token = secrets::random_token(TOKEN_BYTES);
         let session_id = secrets::new_id();
-        let expires_at = self.policy.expiry_from(now);
+        let expires_at = now + settings.session_absolute_lifetime * 1000;
+        let idle_ms = settings.session_idle_lifetime * 1000;
         self.store
             .insert_session(
                 NewSession {
@@ -79,32 +74,76 @@ impl Auth {
                     token_digest: &secrets::token_digest(&token),
                     user_id: &user.id,
                     expires_at,
+                    idle_ms,
                 },
                 now,
             )
             .await?;
         tracing::info!(user_id = %user.id, session_id = %session_id, "login");
-        Ok(OpenedSession {
-            token,
-            session_id,
-            user_id: user.id,
-            expires_at,
-        })
+        Ok(OpenedSession { token, session_id, user_id: user.id, expires_at, idle_ms })
+    }
+
+    /// The active user with this email and password. Every failure (unknown email, wrong
+    /// password, no password yet, deactivated user, attempts refused by brute-force
+    /// protection) is the same answer after the same work, so the answer tells nothing
+    /// about which accounts exist or are throttled. Failures are counted.
+    async fn check_credentials(
+        &self,
+        settings: &Effective,
+        email: &str,
+        password: &str,
+        client_address: &str,
+    ) -> Result<UserRecord, IdentityError> {
+        let throttle = Throttle {
+            account_threshold: settings.stored.brute_force_threshold,
+            address_threshold: settings.stored.brute_force_address_threshold,
+            max_delay_ms: settings.stored.brute_force_max_delay * 1000,
+        };
+        let normalized = email::normalize(email).ok();
+        let account = normalized.clone().unwrap_or_else(|| email.trim().to_lowercase());
+        let now = self.clock.now();
+        let mut refused = false;
+        for (scope, subject) in Self::subjects(&account, client_address) {
+            refused |= self.store.blocked_until(scope, subject).await? > now;
+        }
+        let user = match &normalized {
+            Some(normalized) => self.store.user_by_email(normalized).await?,
+            None => None,
+        };
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let verification = self.hasher.verify(password, stored).await?;
+        let user = match user {
+            Some(user) if verification.matched && user.is_active() && !refused => user,
+            _ => {
+                // A correct password during a refusal window is not a failure; anything else is.
+                if !(refused && verification.matched) {
+                    for (scope, subject) in Self::subjects(&account, client_address) {
+                        self.store.record_failure(scope, subject, throttle, now).await?;
+                    }
+                }
+                return Err(IdentityError::InvalidCredentials);
+            }
+        };
+        self.store.clear_failures(Scope::Account, &account).await?;
+        if verification.needs_rehash {
+            let rehashed = self.hasher.hash(password).await?;
+            let mut tx = self.store.begin().await?;
+            Store::set_password_hash(&mut tx, &user.id, &rehashed, now).await?;
+            tx.commit().await?;
+        }
+        Ok(user)
     }
 
     /// The live session behind `token`, recording the call as activity.
     pub async fn authenticate(&self, token: &str) -> Result<LiveSession, IdentityError> {
-        let session = self
-            .store
-            .session_by_digest(&secrets::token_digest(token))
-            .await?
-            .ok_or(IdentityError::SessionInvalid)?;
+        let session =
+            self.store.session_by_digest(&secrets::token_digest(token)).await?.ok_or(IdentityError::SessionInvalid)?;
         let now = self.clock.now();
         let state = session.state();
-        if !self.policy.is_alive(&state, now) {
+        if !state.is_alive(now) {
             return Err(IdentityError::SessionInvalid);
         }
-        if self.policy.activity_due(&state, now) {
+        if state.activity_due(now) {
             self.store.touch_session(&session.id, now).await?;
         }
         Ok(session)
@@ -112,31 +151,60 @@ impl Auth {
 
     /// Ends a session.
     pub async fn logout(&self, session_id: &str) -> Result<(), IdentityError> {
-        self.store
-            .end_session(session_id, "logout", self.clock.now())
-            .await
+        self.store.end_session(session_id, "logout", self.clock.now()).await
     }
 
     /// The user and session a logged-in caller is.
-    pub async fn who_am_i(
-        &self,
-        user_id: &str,
-        session_id: &str,
-    ) -> Result<(UserRecord, LiveSession), IdentityError> {
-        let user = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
-        let session = self
-            .store
-            .session(session_id)
-            .await?
-            .ok_or(IdentityError::SessionInvalid)?;
-        if session.user_id != user.id || !self.policy.is_alive(&session.state(), self.clock.now()) {
+    pub async fn who_am_i(&self, user_id: &str, session_id: &str) -> Result<(UserRecord, LiveSession), IdentityError> {
+        let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
+        let session = self.store.session(session_id).await?.ok_or(IdentityError::SessionInvalid)?;
+        if session.user_id != user.id || !session.state().is_alive(self.clock.now()) {
             return Err(IdentityError::SessionInvalid);
         }
         Ok((user, session))
+    }
+
+    /// Changes the caller's password after checking the current one (a wrong current
+    /// password counts as a failed login), and ends the caller's other sessions.
+    /// Returns how many sessions ended.
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<u64, IdentityError> {
+        let user = self
+            .store
+            .user(&caller.user_id)
+            .await?
+            .ok_or_else(|| IdentityError::UserNotFound(caller.user_id.clone()))?;
+        password_policy::check(new, &user.email)
+            .and_then(|()| if new == current { Err(PasswordRejection::Unchanged) } else { Ok(()) })
+            .map_err(|rejection| IdentityError::PasswordRejected { field: "new_password", rejection })?;
+        let settings = self.settings.current().await?;
+        if let Err(error) = self.check_credentials(&settings, &user.email, current, &caller.client_address).await {
+            return Err(match error {
+                IdentityError::InvalidCredentials => IdentityError::WrongCurrentPassword,
+                other => other,
+            });
+        }
+        let hash = self.hasher.hash(new).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::set_password_hash(&mut tx, &user.id, &hash, now).await?;
+        let ended = Store::end_user_sessions(&mut tx, &user.id, &caller.session_id, "password_change", now).await?;
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action: "user.password_change",
+                resource_type: "user",
+                resource_id: &user.id,
+                organization_id: user.organization_id.as_deref().unwrap_or_default(),
+                before_json: String::new(),
+                after_json: format!("{{\"ended_sessions\":{ended}}}"),
+                request_id: "",
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
     }
 
     /// On the first start of an empty database, creates the system administrator. The
@@ -153,11 +221,8 @@ impl Auth {
         let normalized = email::normalize(admin_email).map_err(|problem| {
             IdentityError::Configuration(format!("bootstrap.admin_email '{admin_email}' {problem}"))
         })?;
-        let password = if configured_password.is_empty() {
-            secrets::random_token(18)
-        } else {
-            configured_password.to_owned()
-        };
+        let password =
+            if configured_password.is_empty() { secrets::random_token(18) } else { configured_password.to_owned() };
         let hash = self.hasher.hash(&password).await?;
         let created = self
             .store

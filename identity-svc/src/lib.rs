@@ -8,20 +8,23 @@ pub mod api;
 pub mod auth;
 pub mod domain;
 pub mod storage;
+pub mod system_settings;
 
 use portal_proto::identity::{
-    identity_internal_service_server::IdentityInternalServiceServer,
-    session_service_server::SessionServiceServer,
+    audit_service_server::AuditServiceServer, identity_internal_service_server::IdentityInternalServiceServer,
+    password_service_server::PasswordServiceServer, session_service_server::SessionServiceServer,
+    settings_service_server::SettingsServiceServer,
 };
 use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, service_routes};
 
 pub use storage::MIGRATIONS;
 
 use crate::{
-    api::{InternalApi, SessionApi},
+    api::{AuditApi, InternalApi, PasswordApi, SessionApi, SettingsApi},
     auth::Auth,
-    domain::{password::PasswordHasher, session::SessionPolicy},
+    domain::{password::PasswordHasher, settings::SettingsDefaults},
     storage::Store,
+    system_settings::SystemSettings,
 };
 
 /// The area name, used for the database and the upstream map.
@@ -32,42 +35,31 @@ pub const AREA: &str = "identity";
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let config = &context.config;
     let database = Database::connect(config, AREA, MIGRATIONS).await?;
-    let policy = SessionPolicy {
-        idle_ms: config.session.idle_timeout_seconds * 1000,
-        absolute_ms: config.session.absolute_timeout_seconds * 1000,
+    let store = Store::new(database.clone());
+    let defaults = SettingsDefaults {
+        public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
+        session_idle_lifetime: config.session.idle_timeout_seconds,
+        session_absolute_lifetime: config.session.absolute_timeout_seconds,
     };
-    let auth = Auth::new(
-        Store::new(database.clone()),
-        PasswordHasher::default(),
-        policy,
-        context.clock.clone(),
-    );
+    let settings = SystemSettings::new(store.clone(), defaults, context.clock.clone());
+    let auth = Auth::new(store.clone(), PasswordHasher::default(), settings.clone(), context.clock.clone());
     if let Some(password) = auth
-        .ensure_system_administrator(
-            &config.bootstrap.admin_email,
-            &config.bootstrap.admin_password,
-        )
+        .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
         .await
         .map_err(|e| StartError::Other(e.to_string()))?
     {
-        announce_administrator(
-            &config.bootstrap.admin_email,
-            &password,
-            config.bootstrap.admin_password.is_empty(),
-        );
+        announce_administrator(&config.bootstrap.admin_email, &password, config.bootstrap.admin_password.is_empty());
     }
     let (routes, mut services) = service_routes!(context;
         SessionServiceServer<SessionApi>(SessionApi { auth: auth.clone() }) as Public,
+        PasswordServiceServer<PasswordApi>(PasswordApi { auth: auth.clone() }) as Public,
+        SettingsServiceServer<SettingsApi>(SettingsApi { settings }) as Public,
+        AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth }) as Internal,
     );
     let (routes, pending) = api::pending::routes(&context, routes);
     services.extend(pending);
-    Ok(ServiceModule {
-        area: AREA,
-        routes,
-        services,
-        database,
-    })
+    Ok(ServiceModule { area: AREA, routes, services, database })
 }
 
 /// Shows the first start's administrator login once, on standard output.

@@ -1,32 +1,86 @@
 //! notify-svc: email templates, localisation, the outbox and SMTP delivery.
 //!
-//! The whole `portal.notify.v1` contract is served; its behaviour arrives with
-//! the notify issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
+//! `api` adapts gRPC to the use cases in `templates` and `outbox`, which apply the
+//! rules in `domain` to the rows in `storage`; `worker` delivers the outbox.
 
 pub mod api;
+pub mod domain;
+pub mod outbox;
+pub mod storage;
+pub mod templates;
+pub mod worker;
 
-use service_kit::{
-    ServiceContext, ServiceModule, StartError,
-    db::{Database, Migrations},
+use std::sync::Arc;
+
+use portal_proto::notify::{
+    delivery_service_server::DeliveryServiceServer, notify_internal_service_server::NotifyInternalServiceServer,
+    template_service_server::TemplateServiceServer,
+};
+use service_kit::{ServiceContext, ServiceModule, StartError, config::PortalConfig, db::Database, service_routes};
+
+pub use storage::MIGRATIONS;
+
+use crate::{
+    api::{DeliveryApi, InternalApi, TemplateApi},
+    outbox::Outbox,
+    storage::Store,
+    templates::Templates,
+    worker::{SenderAddress, Transport, Worker},
 };
 
 /// The area name, used for the database and the upstream map.
 pub const AREA: &str = "notify";
 
-/// Migrations, one folder per backend.
-pub static MIGRATIONS: Migrations = Migrations {
-    postgres: &sqlx::migrate!("migrations/postgres"),
-    sqlite: &sqlx::migrate!("migrations/sqlite"),
-};
+/// The domain of Message-IDs: configured, or the host of the public base URL.
+fn message_id_domain(config: &PortalConfig) -> String {
+    if !config.mail.message_id_domain.trim().is_empty() {
+        return config.mail.message_id_domain.trim().to_owned();
+    }
+    config
+        .public_base_url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split(['/', ':', '?', '#']).next())
+        .filter(|host| !host.is_empty())
+        .unwrap_or("portal.local")
+        .to_owned()
+}
 
-/// Connects and migrates the database and builds the gRPC services.
+/// Connects and migrates notify's database, adds the shipped templates once, starts
+/// the delivery worker (until `context.shutdown`), and builds notify's gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
-    let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
-    let (routes, services) = api::pending::routes(&context, tonic::service::Routes::default());
-    Ok(ServiceModule {
-        area: AREA,
-        routes,
-        services,
-        database,
-    })
+    let config = &context.config;
+    let database = Database::connect(config, AREA, MIGRATIONS).await?;
+    let store = Store::new(database.clone());
+    let added = store
+        .seed_templates(&domain::defaults::all(), context.clock.now())
+        .await
+        .map_err(|e| StartError::Other(format!("seeding the shipped templates: {e}")))?;
+    if added > 0 {
+        tracing::info!(added, "shipped email templates added");
+    }
+    let domain = message_id_domain(config);
+    let transport = Transport::from_config(config, &domain).map_err(StartError::Other)?;
+    let templates = Templates::new(store.clone(), context.clock.clone());
+    let queued = Arc::new(tokio::sync::Notify::new());
+    let outbox = Outbox::new(store.clone(), templates.clone(), context.clock.clone(), domain, queued.clone());
+    let worker = Worker::new(
+        store,
+        transport,
+        SenderAddress::new(
+            context.upstreams.clone(),
+            context.assertion_key.clone(),
+            config.mail.from_address.clone(),
+            context.clock.clone(),
+        ),
+        context.clock.clone(),
+        &config.mail,
+    );
+    tokio::spawn(worker.run(queued, context.shutdown.clone()));
+    let (routes, services) = service_routes!(context;
+        DeliveryServiceServer<DeliveryApi>(DeliveryApi { outbox: outbox.clone() }) as Public,
+        NotifyInternalServiceServer<InternalApi>(InternalApi { outbox }) as Internal,
+        TemplateServiceServer<TemplateApi>(TemplateApi { templates }) as Public,
+    );
+    Ok(ServiceModule { area: AREA, routes, services, database })
 }

@@ -43,10 +43,8 @@ pub mod portal {
 }
 
 pub use portal::{
-    access::v1 as access, case::v1 as case, identity::v1 as identity, notify::v1 as notify,
-    partner::v1 as partner,
+    access::v1 as access, case::v1 as case, identity::v1 as identity, notify::v1 as notify, partner::v1 as partner,
 };
 
 /// The encoded `FileDescriptorSet` of every portal `.proto` file and its imports.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/portal_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/portal_descriptor.bin"));

@@ -37,6 +37,10 @@ pub struct Caller {
     /// The calling service's name, for service callers.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub service: String,
+    /// The network address the call reached the gateway from (brute-force counting per
+    /// client); empty for service callers.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_address: String,
 }
 
 /// The kinds of caller.
@@ -63,16 +67,13 @@ impl Caller {
             session_id: String::new(),
             system_administrator: false,
             service: String::new(),
+            client_address: String::new(),
         }
     }
 
     /// A service of the suite calling another.
     pub fn service(name: &str) -> Self {
-        Self {
-            kind: CallerKind::Service,
-            service: name.to_owned(),
-            ..Self::anonymous()
-        }
+        Self { kind: CallerKind::Service, service: name.to_owned(), ..Self::anonymous() }
     }
 
     /// True for a logged-in user (employee or external).
@@ -94,9 +95,7 @@ impl Caller {
         if caller.is_user() {
             Ok(caller)
         } else {
-            Err(Status::unauthenticated(
-                "this call needs a login: send `authorization: Bearer <token>` from Login",
-            ))
+            Err(Status::unauthenticated("this call needs a login: send `authorization: Bearer <token>` from Login"))
         }
     }
 }
@@ -131,9 +130,7 @@ pub struct AssertionKey {
 
 impl std::fmt::Debug for AssertionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssertionKey")
-            .field("ttl_ms", &self.ttl_ms)
-            .finish_non_exhaustive()
+        f.debug_struct("AssertionKey").field("ttl_ms", &self.ttl_ms).finish_non_exhaustive()
     }
 }
 
@@ -145,19 +142,12 @@ impl AssertionKey {
     /// A key from the configured secret, or a random one when the secret is empty
     /// (the all-in-one default, where every signer and verifier is in this process).
     pub fn from_config(config: &crate::config::AssertionConfig) -> Self {
-        let secret = if config.secret.is_empty() {
-            crate::secrets::random_token(32)
-        } else {
-            config.secret.clone()
-        };
+        let secret = if config.secret.is_empty() { crate::secrets::random_token(32) } else { config.secret.clone() };
         Self::new(secret.as_bytes(), config.ttl_seconds as i64 * 1000)
     }
 
     pub fn new(secret: &[u8], ttl_ms: i64) -> Self {
-        Self {
-            key: secret.into(),
-            ttl_ms,
-        }
+        Self { key: secret.into(), ttl_ms }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -171,12 +161,8 @@ impl AssertionKey {
 
     /// Signs `caller` with an explicit expiry (milliseconds since the epoch).
     pub fn sign_until(&self, caller: &Caller, exp: i64) -> String {
-        let claims = Claims {
-            caller: caller.clone(),
-            exp,
-        };
-        let payload =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
+        let claims = Claims { caller: caller.clone(), exp };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
@@ -186,18 +172,12 @@ impl AssertionKey {
     /// Checks the signature and expiry and returns the caller.
     pub fn verify(&self, assertion: &str) -> Result<Caller, AssertionError> {
         let (payload, signature) = assertion.split_once('.').ok_or(AssertionError::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| AssertionError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| AssertionError::Malformed)?;
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
-        mac.verify_slice(&signature)
-            .map_err(|_| AssertionError::BadSignature)?;
-        let json = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| AssertionError::Malformed)?;
-        let claims: Claims =
-            serde_json::from_slice(&json).map_err(|_| AssertionError::Malformed)?;
+        mac.verify_slice(&signature).map_err(|_| AssertionError::BadSignature)?;
+        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| AssertionError::Malformed)?;
+        let claims: Claims = serde_json::from_slice(&json).map_err(|_| AssertionError::Malformed)?;
         if claims.exp <= now_ms() {
             return Err(AssertionError::Expired);
         }
@@ -263,45 +243,22 @@ mod tests {
 
     #[test]
     fn round_trips_a_caller() {
-        let caller = Caller {
-            kind: CallerKind::External,
-            user_id: "u1".into(),
-            ..Caller::anonymous()
-        };
+        let caller = Caller { kind: CallerKind::External, user_id: "u1".into(), ..Caller::anonymous() };
         assert_eq!(key().verify(&key().sign(&caller)), Ok(caller));
     }
 
     #[test]
     fn refuses_forged_expired_and_garbled_assertions() {
-        let caller = Caller {
-            kind: CallerKind::Employee,
-            user_id: "u1".into(),
-            ..Caller::anonymous()
-        };
+        let caller = Caller { kind: CallerKind::Employee, user_id: "u1".into(), ..Caller::anonymous() };
         let other = AssertionKey::new(b"another key that is long enough!!", 60_000);
-        assert_eq!(
-            key().verify(&other.sign(&caller)),
-            Err(AssertionError::BadSignature)
-        );
-        assert_eq!(
-            key().verify(&key().sign_until(&caller, now_ms() - 1)),
-            Err(AssertionError::Expired)
-        );
+        assert_eq!(key().verify(&other.sign(&caller)), Err(AssertionError::BadSignature));
+        assert_eq!(key().verify(&key().sign_until(&caller, now_ms() - 1)), Err(AssertionError::Expired));
         assert_eq!(key().verify("no-dot"), Err(AssertionError::Malformed));
         // A payload edited after signing (promoting oneself to administrator) fails the signature.
         let signed = key().sign(&caller);
         let (_, signature) = signed.split_once('.').unwrap();
-        let forged = Claims {
-            caller: Caller {
-                system_administrator: true,
-                ..caller
-            },
-            exp: now_ms() + 60_000,
-        };
+        let forged = Claims { caller: Caller { system_administrator: true, ..caller }, exp: now_ms() + 60_000 };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
-        assert_eq!(
-            key().verify(&format!("{payload}.{signature}")),
-            Err(AssertionError::BadSignature)
-        );
+        assert_eq!(key().verify(&format!("{payload}.{signature}")), Err(AssertionError::BadSignature));
     }
 }

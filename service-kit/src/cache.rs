@@ -52,10 +52,7 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache")
-            .field("redis", &self.redis.is_some())
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("Cache").field("redis", &self.redis.is_some()).field("ttl", &self.ttl).finish()
     }
 }
 
@@ -68,28 +65,16 @@ impl Cache {
         let redis = if config.redis_url.is_empty() {
             None
         } else {
-            let client =
-                redis::Client::open(config.redis_url.as_str()).map_err(CacheError::RedisUrl)?;
+            let client = redis::Client::open(config.redis_url.as_str()).map_err(CacheError::RedisUrl)?;
             let manager_config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(redis_timeout))
                 .set_response_timeout(Some(redis_timeout))
                 .set_number_of_retries(1)
                 .set_max_delay(Duration::from_secs(1));
-            Some(
-                ConnectionManager::new_lazy_with_config(client, manager_config)
-                    .map_err(CacheError::RedisUrl)?,
-            )
+            Some(ConnectionManager::new_lazy_with_config(client, manager_config).map_err(CacheError::RedisUrl)?)
         };
-        let local = moka::future::Cache::builder()
-            .max_capacity(config.local_capacity)
-            .time_to_live(ttl)
-            .build();
-        Ok(Self {
-            local,
-            redis,
-            ttl,
-            redis_timeout,
-        })
+        let local = moka::future::Cache::builder().max_capacity(config.local_capacity).time_to_live(ttl).build();
+        Ok(Self { local, redis, ttl, redis_timeout })
     }
 
     /// True when a Redis server is configured.
@@ -103,11 +88,7 @@ impl Cache {
             return Some(value);
         }
         let mut redis = self.redis.clone()?;
-        let answer = tokio::time::timeout(
-            self.redis_timeout,
-            redis.get::<_, Option<Vec<u8>>>(key.as_str()),
-        )
-        .await;
+        let answer = tokio::time::timeout(self.redis_timeout, redis.get::<_, Option<Vec<u8>>>(key.as_str())).await;
         match answer {
             Ok(Ok(Some(value))) => {
                 self.local.insert(key.clone(), value.clone()).await;
@@ -133,9 +114,7 @@ impl Cache {
             let write = redis.set_ex::<_, _, ()>(key.as_str(), value, ttl);
             if let Err(error) = tokio::time::timeout(self.redis_timeout, write)
                 .await
-                .unwrap_or_else(|_| {
-                    Err(redis::RedisError::from((redis::ErrorKind::Io, "timed out")))
-                })
+                .unwrap_or_else(|_| Err(redis::RedisError::from((redis::ErrorKind::Io, "timed out"))))
             {
                 tracing::debug!(%error, "redis write failed; the entry stays in process only");
             }
@@ -155,24 +134,13 @@ mod tests {
 
     #[test]
     fn keys_are_length_prefixed() {
-        assert_ne!(
-            CacheKey::new("t", &[b"ab", b"c"]),
-            CacheKey::new("t", &[b"a", b"bc"])
-        );
+        assert_ne!(CacheKey::new("t", &[b"ab", b"c"]), CacheKey::new("t", &[b"a", b"bc"]));
         assert_ne!(CacheKey::new("t", &[b"a"]), CacheKey::new("u", &[b"a"]));
-        assert_eq!(
-            CacheKey::new("t", &[b"a", b""]),
-            CacheKey::new("t", &[b"a", b""])
-        );
+        assert_eq!(CacheKey::new("t", &[b"a", b""]), CacheKey::new("t", &[b"a", b""]));
     }
 
     fn config(redis_url: &str) -> CacheConfig {
-        CacheConfig {
-            redis_url: redis_url.into(),
-            local_capacity: 100,
-            ttl_seconds: 60,
-            redis_timeout_ms: 200,
-        }
+        CacheConfig { redis_url: redis_url.into(), local_capacity: 100, ttl_seconds: 60, redis_timeout_ms: 200 }
     }
 
     #[tokio::test]

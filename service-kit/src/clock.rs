@@ -52,8 +52,5 @@ impl Clock {
 
 /// Converts stored milliseconds into a protobuf timestamp.
 pub fn to_timestamp(millis: Millis) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: millis.div_euclid(1000),
-        nanos: (millis.rem_euclid(1000) * 1_000_000) as i32,
-    }
+    prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
 }

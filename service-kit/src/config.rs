@@ -29,6 +29,7 @@ pub struct PortalConfig {
     pub bootstrap: BootstrapConfig,
     pub session: SessionConfig,
     pub upstreams: UpstreamsConfig,
+    pub mail: MailConfig,
 }
 
 /// Where each service keeps its data.
@@ -137,6 +138,91 @@ pub struct UpstreamsConfig {
     pub notify: String,
 }
 
+/// Outgoing email (notify-svc): how messages leave, and how the outbox retries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `file` (the all-in-one default: `.eml` files under `{data_dir}/mail/`, links logged)
+    /// or `smtp`.
+    pub delivery: MailDelivery,
+    /// The sender used when the `SSPRegistrationMailbox` setting cannot be read or is empty.
+    pub from_address: String,
+    /// The domain part of every Message-ID (`<outbox-id@domain>`); empty takes the host
+    /// of `public_base_url`.
+    pub message_id_domain: String,
+    /// SMTP server host name or address.
+    pub smtp_host: String,
+    /// SMTP server port (25, 587 for STARTTLS submission, 465 for implicit TLS).
+    pub smtp_port: u16,
+    /// `none`, `starttls` (required, not opportunistic) or `tls` (implicit TLS).
+    pub smtp_tls: SmtpTls,
+    /// SMTP login; empty sends without authentication.
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// Longest wait for the connection and for each SMTP reply, in milliseconds.
+    pub smtp_timeout_ms: u64,
+    /// Messages claimed by one worker at a time.
+    pub batch_size: u32,
+    /// Messages of a batch sent at once.
+    pub concurrency: u32,
+    /// How often an idle worker looks for due messages, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a claim is held before another replica may take the message over, in seconds.
+    /// Must exceed the longest possible send (several SMTP timeouts).
+    pub lease_seconds: u64,
+    /// The first retry delay after a temporary failure, in seconds; it doubles each time.
+    pub retry_initial_seconds: u64,
+    /// The longest delay between two attempts, in seconds.
+    pub retry_max_seconds: u64,
+    /// A message still failing this long after it was queued is dead-lettered, in seconds.
+    pub give_up_after_seconds: u64,
+}
+
+/// How notify hands messages over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailDelivery {
+    /// Writes `.eml` files under `{data_dir}/mail/` and logs the links they carry.
+    File,
+    /// Sends over SMTP.
+    Smtp,
+}
+
+/// Transport security towards the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a relay on the same host or network).
+    None,
+    /// Plain connection upgraded with STARTTLS; refused if the server does not offer it.
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            delivery: MailDelivery::File,
+            from_address: "portal@localhost".into(),
+            message_id_domain: String::new(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_tls: SmtpTls::None,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_timeout_ms: 30_000,
+            batch_size: 32,
+            concurrency: 4,
+            poll_interval_ms: 1_000,
+            lease_seconds: 300,
+            retry_initial_seconds: 30,
+            retry_max_seconds: 3_600,
+            give_up_after_seconds: 3 * 24 * 3_600,
+        }
+    }
+}
+
 impl Default for PortalConfig {
     fn default() -> Self {
         Self {
@@ -154,10 +240,7 @@ impl Default for PortalConfig {
                 ttl_seconds: 300,
                 redis_timeout_ms: 50,
             },
-            assertion: AssertionConfig {
-                secret: String::new(),
-                ttl_seconds: 60,
-            },
+            assertion: AssertionConfig { secret: String::new(), ttl_seconds: 60 },
             server: ServerConfig {
                 max_message_bytes: 4 * 1024 * 1024,
                 request_timeout_ms: 30_000,
@@ -165,19 +248,11 @@ impl Default for PortalConfig {
                 drain_timeout_seconds: 25,
                 drain_delay_ms: 0,
             },
-            log: LogConfig {
-                format: LogFormat::Human,
-                filter: "info".into(),
-            },
-            bootstrap: BootstrapConfig {
-                admin_email: "admin@portal.local".into(),
-                admin_password: String::new(),
-            },
-            session: SessionConfig {
-                idle_timeout_seconds: 30 * 60,
-                absolute_timeout_seconds: 12 * 60 * 60,
-            },
+            log: LogConfig { format: LogFormat::Human, filter: "info".into() },
+            bootstrap: BootstrapConfig { admin_email: "admin@portal.local".into(), admin_password: String::new() },
+            session: SessionConfig { idle_timeout_seconds: 30 * 60, absolute_timeout_seconds: 12 * 60 * 60 },
             upstreams: UpstreamsConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -188,10 +263,7 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
     #[error("configuration: {field}: {problem}")]
-    Field {
-        field: &'static str,
-        problem: String,
-    },
+    Field { field: &'static str, problem: String },
 }
 
 impl PortalConfig {
@@ -208,10 +280,7 @@ impl PortalConfig {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file("portal.toml")),
         }
-        let config: Self = figment
-            .merge(Env::prefixed("PORTAL__").split("__"))
-            .extract()
-            .map_err(Box::new)?;
+        let config: Self = figment.merge(Env::prefixed("PORTAL__").split("__")).extract().map_err(Box::new)?;
         config.validate()?;
         Ok(config)
     }
@@ -219,18 +288,11 @@ impl PortalConfig {
     /// True when no upstream address is set: every service runs inside the gateway.
     pub fn is_all_in_one(&self) -> bool {
         let u = &self.upstreams;
-        [&u.identity, &u.access, &u.case, &u.partner, &u.notify]
-            .iter()
-            .all(|a| a.is_empty())
+        [&u.identity, &u.access, &u.case, &u.partner, &u.notify].iter().all(|a| a.is_empty())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let field = |field, problem: &str| {
-            Err(ConfigError::Field {
-                field,
-                problem: problem.into(),
-            })
-        };
+        let field = |field, problem: &str| Err(ConfigError::Field { field, problem: problem.into() });
         if !self.database.url.starts_with("sqlite:") && !self.database.url.starts_with("postgres") {
             return field("database.url", "must start with sqlite: or postgres://");
         }
@@ -238,10 +300,7 @@ impl PortalConfig {
             return field("assertion.secret", "must be at least 32 characters");
         }
         if !self.is_all_in_one() && self.assertion.secret.is_empty() {
-            return field(
-                "assertion.secret",
-                "is required when upstream services are configured",
-            );
+            return field("assertion.secret", "is required when upstream services are configured");
         }
         if self.server.max_in_flight == 0 {
             return field("server.max_in_flight", "must be at least 1");
@@ -249,9 +308,38 @@ impl PortalConfig {
         if self.session.idle_timeout_seconds <= 0 || self.session.absolute_timeout_seconds <= 0 {
             return field("session", "timeouts must be positive");
         }
-        if !matches!(self.public_base_url.split_once("://"), Some(("http" | "https", rest)) if !rest.is_empty())
-        {
+        if !matches!(self.public_base_url.split_once("://"), Some(("http" | "https", rest)) if !rest.is_empty()) {
             return field("public_base_url", "must be an absolute http(s) URL");
+        }
+        self.mail.validate()
+    }
+}
+
+impl MailConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let field = |field, problem: &str| Err(ConfigError::Field { field, problem: problem.into() });
+        if !self.from_address.contains('@') {
+            return field("mail.from_address", "must be an email address");
+        }
+        if self.delivery == MailDelivery::Smtp && self.smtp_host.trim().is_empty() {
+            return field("mail.smtp_host", "is required when mail.delivery is smtp");
+        }
+        if self.smtp_timeout_ms == 0 {
+            return field("mail.smtp_timeout_ms", "must be positive");
+        }
+        if self.batch_size == 0 || self.concurrency == 0 {
+            return field("mail", "batch_size and concurrency must be at least 1");
+        }
+        if self.retry_initial_seconds == 0 || self.retry_max_seconds < self.retry_initial_seconds {
+            return field("mail.retry_max_seconds", "must be at least retry_initial_seconds, which must be positive");
+        }
+        // A claim must outlive a send: connect, greeting, EHLO, (STARTTLS,) AUTH, MAIL,
+        // RCPT, DATA, end of data, QUIT, each bounded by the timeout.
+        if self.lease_seconds * 1000 < self.smtp_timeout_ms * 10 {
+            return field(
+                "mail.lease_seconds",
+                "must be at least 10 times mail.smtp_timeout_ms, so a claim outlives a send",
+            );
         }
         Ok(())
     }

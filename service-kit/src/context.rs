@@ -10,8 +10,7 @@ use std::sync::Arc;
 use tonic::service::Routes;
 
 use crate::{
-    assertion::AssertionKey, cache::Cache, clock::Clock, config::PortalConfig, db::Database,
-    upstream::Upstream,
+    assertion::AssertionKey, cache::Cache, clock::Clock, config::PortalConfig, db::Database, upstream::Upstream,
 };
 
 /// Shared by every service of one process.
@@ -23,6 +22,44 @@ pub struct ServiceContext {
     pub cache: Cache,
     /// How this process reaches each area's services (in process or remote).
     pub upstreams: Arc<Upstreams>,
+    /// Tells background work (outbox workers) that the process is stopping.
+    pub shutdown: Shutdown,
+}
+
+/// The stop signal of a process, for the background work its services start.
+///
+/// `service_kit::runner::serve_service` triggers it once the server has drained; a
+/// task that waits on [`Shutdown::stopped`] then finishes what it is doing and
+/// returns. A host that never triggers it leaves such tasks running until its
+/// runtime ends.
+#[derive(Clone, Debug)]
+pub struct Shutdown {
+    sender: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self { sender: Arc::new(tokio::sync::watch::channel(false).0) }
+    }
+}
+
+impl Shutdown {
+    /// Asks every waiter to stop.
+    pub fn trigger(&self) {
+        self.sender.send_replace(true);
+    }
+
+    /// True once [`Shutdown::trigger`] was called.
+    pub fn is_triggered(&self) -> bool {
+        *self.sender.borrow()
+    }
+
+    /// Resolves once [`Shutdown::trigger`] was called.
+    pub async fn stopped(&self) {
+        let mut receiver = self.sender.subscribe();
+        // The sender lives in `self`, so waiting cannot fail.
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    }
 }
 
 /// One upstream per area; in the distributed mode the ones this process does not serve
@@ -34,9 +71,7 @@ pub struct Upstreams {
 
 impl std::fmt::Debug for Upstreams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.entries.iter().map(|(area, _)| area))
-            .finish()
+        f.debug_list().entries(self.entries.iter().map(|(area, _)| area)).finish()
     }
 }
 
@@ -48,10 +83,7 @@ impl Upstreams {
 
     /// The upstream of `area` (`identity`, `access`, `case`, `partner`, `notify`).
     pub fn get(&self, area: &str) -> Option<Upstream> {
-        self.entries
-            .iter()
-            .find(|(a, _)| *a == area)
-            .map(|(_, u)| u.clone())
+        self.entries.iter().find(|(a, _)| *a == area).map(|(_, u)| u.clone())
     }
 }
 

@@ -43,11 +43,9 @@ pub enum DbError {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match &error {
-            DbError::Sql(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => ApiError::Unavailable {
-                message: "the database is unavailable; retry shortly".into(),
-            },
+            DbError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
+                ApiError::Unavailable { message: "the database is unavailable; retry shortly".into() }
+            }
             _ => ApiError::internal(error),
         }
     }
@@ -68,36 +66,22 @@ pub struct Database {
 
 /// Resolves the configured URL template for `service`.
 fn service_url(config: &PortalConfig, service: &str) -> String {
-    config
-        .database
-        .url
-        .replace("{data_dir}", &config.data_dir.to_string_lossy())
-        .replace("{service}", service)
+    config.database.url.replace("{data_dir}", &config.data_dir.to_string_lossy()).replace("{service}", service)
 }
 
 fn valid_schema(schema: &str) -> bool {
     !schema.is_empty()
         && schema.len() <= 63
-        && schema
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !schema.starts_with(|c: char| c.is_ascii_digit())
 }
 
 impl Database {
     /// Connects `service`'s database as configured and applies its migrations.
-    pub async fn connect(
-        config: &PortalConfig,
-        service: &str,
-        migrations: Migrations,
-    ) -> Result<Self, DbError> {
+    pub async fn connect(config: &PortalConfig, service: &str, migrations: Migrations) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let url = service_url(config, service);
-        let backend = if url.starts_with("postgres") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        };
+        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool_options = AnyPoolOptions::new()
             .max_connections(config.database.max_connections)
@@ -113,33 +97,24 @@ impl Database {
                 let mut admin = sqlx::AnyConnection::connect_with(&options).await?;
                 // Two processes starting together may race to create it; either outcome is fine.
                 // The name was checked by `valid_schema`, so quoting it is safe.
-                let _ = admin
-                    .execute(AssertSqlSafe(format!(
-                        "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
-                    )))
-                    .await;
+                let _ = admin.execute(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).await;
                 admin.close().await?;
                 let set_path = format!("SET search_path TO \"{schema}\"");
                 pool_options
                     .after_connect(move |conn, _| {
                         let set_path = set_path.clone();
-                        Box::pin(
-                            async move { conn.execute(AssertSqlSafe(set_path)).await.map(drop) },
-                        )
+                        Box::pin(async move { conn.execute(AssertSqlSafe(set_path)).await.map(drop) })
                     })
                     .connect_with(options)
                     .await?
             }
             Backend::Sqlite => {
-                if let Some(path) = url
-                    .strip_prefix("sqlite://")
-                    .and_then(|rest| rest.split('?').next())
+                if let Some(path) = url.strip_prefix("sqlite://").and_then(|rest| rest.split('?').next())
                     && let Some(parent) = std::path::Path::new(path).parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        DbError::Config(format!("cannot create {}: {e}", parent.display()))
-                    })?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
                 }
                 pool_options
                     .after_connect(|conn, _| {

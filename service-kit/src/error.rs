@@ -22,37 +22,22 @@ pub enum ApiError {
     NotFound { resource: &'static str, id: String },
     /// A resource with the same identity exists.
     #[error("{message}")]
-    AlreadyExists {
-        reason: &'static str,
-        message: String,
-    },
+    AlreadyExists { reason: &'static str, message: String },
     /// A rule forbids the action in the current state.
     #[error("{message}")]
-    FailedPrecondition {
-        reason: &'static str,
-        message: String,
-    },
+    FailedPrecondition { reason: &'static str, message: String },
     /// The caller is known but not allowed.
     #[error("{message}")]
-    PermissionDenied {
-        reason: &'static str,
-        message: String,
-    },
+    PermissionDenied { reason: &'static str, message: String },
     /// The caller could not be identified.
     #[error("{message}")]
     Unauthenticated { message: String },
     /// A limit is reached (seats, sizes, load).
     #[error("{message}")]
-    ResourceExhausted {
-        reason: &'static str,
-        message: String,
-    },
+    ResourceExhausted { reason: &'static str, message: String },
     /// The resource changed since the caller read it (stale etag).
     #[error("{message}")]
-    Aborted {
-        reason: &'static str,
-        message: String,
-    },
+    Aborted { reason: &'static str, message: String },
     /// A dependency is down; retrying later may work.
     #[error("{message}")]
     Unavailable { message: String },
@@ -68,30 +53,32 @@ pub struct Violation {
     pub field: String,
     /// What is wrong and what is expected.
     pub description: String,
+    /// The ErrorInfo reason of a rule the field breaks (e.g. `PASSWORD_TOO_SHORT`), if any.
+    pub reason: Option<&'static str>,
 }
 
 fn describe_violations(violations: &[Violation]) -> String {
-    violations
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.description))
-        .collect::<Vec<_>>()
-        .join("; ")
+    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
 }
 
 impl ApiError {
     /// Bad input in one field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::InvalidArgument(vec![Violation { field: field.into(), description: description.into(), reason: None }])
+    }
+
+    /// Bad input in one field that breaks a named rule (the reason goes into ErrorInfo).
+    pub fn invalid_because(field: impl Into<String>, description: impl Into<String>, reason: &'static str) -> Self {
         Self::InvalidArgument(vec![Violation {
             field: field.into(),
             description: description.into(),
+            reason: Some(reason),
         }])
     }
 
     /// A fault on our side.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        Self::Internal {
-            detail: detail.to_string(),
-        }
+        Self::Internal { detail: detail.to_string() }
     }
 }
 
@@ -107,26 +94,17 @@ impl Violations {
 
     /// Records a bad field.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(Violation {
-            field: field.into(),
-            description: description.into(),
-        });
+        self.0.push(Violation { field: field.into(), description: description.into(), reason: None });
     }
 
     /// Records the error of a field check that failed.
     pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result
-            .map_err(|description| self.add(field, description))
-            .ok()
+        result.map_err(|description| self.add(field, description)).ok()
     }
 
     /// `Ok` when nothing was recorded, else the INVALID_ARGUMENT error naming every field.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidArgument(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self.0)) }
     }
 }
 
@@ -139,25 +117,19 @@ impl From<ApiError> for Status {
         let message = error.to_string();
         match error {
             ApiError::InvalidArgument(violations) => {
-                let violations: Vec<FieldViolation> = violations
-                    .into_iter()
-                    .map(|v| FieldViolation::new(v.field, v.description))
-                    .collect();
-                Status::with_error_details(
-                    Code::InvalidArgument,
-                    message,
-                    ErrorDetails::with_bad_request(violations),
-                )
+                let reason = violations.iter().find_map(|v| v.reason);
+                let mut details = ErrorDetails::with_bad_request(
+                    violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect::<Vec<_>>(),
+                );
+                if let Some(reason) = reason {
+                    details.set_error_info(reason, ERROR_DOMAIN, HashMap::new());
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
             }
             ApiError::NotFound { resource, id } => Status::with_error_details(
                 Code::NotFound,
                 message,
-                ErrorDetails::with_resource_info(
-                    resource,
-                    id,
-                    "",
-                    "not found, or not visible to the caller",
-                ),
+                ErrorDetails::with_resource_info(resource, id, "", "not found, or not visible to the caller"),
             ),
             ApiError::AlreadyExists { reason, .. } => {
                 Status::with_error_details(Code::AlreadyExists, message, info(reason))
@@ -172,16 +144,12 @@ impl From<ApiError> for Status {
             ApiError::ResourceExhausted { reason, .. } => {
                 Status::with_error_details(Code::ResourceExhausted, message, info(reason))
             }
-            ApiError::Aborted { reason, .. } => {
-                Status::with_error_details(Code::Aborted, message, info(reason))
-            }
+            ApiError::Aborted { reason, .. } => Status::with_error_details(Code::Aborted, message, info(reason)),
             ApiError::Unavailable { .. } => Status::unavailable(message),
             ApiError::Internal { detail } => {
                 let reference = crate::secrets::new_id();
                 tracing::error!(%reference, %detail, "internal error");
-                Status::internal(format!(
-                    "internal error; quote reference {reference} to the operator"
-                ))
+                Status::internal(format!("internal error; quote reference {reference} to the operator"))
             }
         }
     }
@@ -199,14 +167,8 @@ mod tests {
         let status = Status::from(v.finish().unwrap_err());
         assert_eq!(status.code(), Code::InvalidArgument);
         assert!(status.message().contains("email: must contain @"));
-        let bad = status
-            .get_details_bad_request()
-            .expect("bad request details");
-        let fields: Vec<_> = bad
-            .field_violations
-            .iter()
-            .map(|f| f.field.as_str())
-            .collect();
+        let bad = status.get_details_bad_request().expect("bad request details");
+        let fields: Vec<_> = bad.field_violations.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["email", "password"]);
     }
 
@@ -217,10 +179,7 @@ mod tests {
             message: "only Resolved cases can be reopened".into(),
         });
         assert_eq!(status.code(), Code::FailedPrecondition);
-        assert_eq!(
-            status.get_details_error_info().unwrap().reason,
-            "CASE_NOT_REOPENABLE"
-        );
+        assert_eq!(status.get_details_error_info().unwrap().reason, "CASE_NOT_REOPENABLE");
     }
 
     #[test]

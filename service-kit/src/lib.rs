@@ -21,6 +21,6 @@ pub mod telemetry;
 pub mod upstream;
 
 pub use assertion::{Caller, CallerKind};
-pub use context::{ServiceContext, ServiceModule, Upstreams};
+pub use context::{ServiceContext, ServiceModule, Shutdown, Upstreams};
 pub use error::ApiError;
 pub use runner::{ServiceSpec, StartError};

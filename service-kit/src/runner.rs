@@ -67,10 +67,7 @@ enum Command {
 
 /// Builds what every service of a process shares: the signing key, the cache, and
 /// the remote upstreams named in the configuration.
-pub fn context_from_config(
-    config: PortalConfig,
-    clock: Clock,
-) -> Result<ServiceContext, StartError> {
+pub fn context_from_config(config: PortalConfig, clock: Clock) -> Result<ServiceContext, StartError> {
     let assertion_key = AssertionKey::from_config(&config.assertion);
     let cache = Cache::new(&config.cache)?;
     let mut upstreams = Upstreams::default();
@@ -92,6 +89,7 @@ pub fn context_from_config(
         clock,
         cache,
         upstreams: Arc::new(upstreams),
+        shutdown: crate::context::Shutdown::default(),
     })
 }
 
@@ -119,9 +117,7 @@ async fn run_inner(spec: ServiceSpec) -> Result<(), StartError> {
         tracing::info!(area = spec.area, "migrations applied");
         return Ok(());
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(ServeError::from)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(ServeError::from)?;
     let context = context_from_config(config, Clock::system())?;
     serve_service(&spec, context, listener, server::termination_signal()).await
 }
@@ -135,22 +131,18 @@ pub async fn serve_service(
 ) -> Result<(), StartError> {
     let module = (spec.start)(context.clone()).await?;
     let (health, health_service) = Health::new(module.services.clone()).await;
-    let routes =
-        server::add_reflection(module.routes.add_service(health_service), &module.services)?;
+    let routes = server::add_reflection(module.routes.add_service(health_service), &module.services)?;
     health.set_all(ServingStatus::Serving).await;
     tracing::info!(area = spec.area, address = ?listener.local_addr().ok(), "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(watch_database(
-        module.database.clone(),
-        module.services.clone(),
-        health.clone(),
-        stop_rx,
-    ));
+    tokio::spawn(watch_database(module.database.clone(), module.services.clone(), health.clone(), stop_rx));
     let stop = async move {
         stop.await;
         let _ = stop_tx.send(true);
     };
-    server::serve(listener, routes, health, &context.config.server, stop).await?;
+    let served = server::serve(listener, routes, health, &context.config.server, stop).await;
+    context.shutdown.trigger();
+    served?;
     Ok(())
 }
 
@@ -170,11 +162,7 @@ pub async fn watch_database(
         let reachable = database.is_reachable().await;
         if reachable != serving && !*stopping.borrow() {
             serving = reachable;
-            let status = if reachable {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
+            let status = if reachable { ServingStatus::Serving } else { ServingStatus::NotServing };
             tracing::warn!(reachable, "database reachability changed");
             for name in &services {
                 health.set(name, status).await;

@@ -43,9 +43,7 @@ pub fn services_in(descriptor_set: &[u8]) -> Vec<String> {
         .iter()
         .flat_map(|file| {
             let package = file.package().to_owned();
-            file.service
-                .iter()
-                .map(move |service| format!("{package}.{}", service.name()))
+            file.service.iter().map(move |service| format!("{package}.{}", service.name()))
         })
         .collect()
 }
@@ -71,9 +69,7 @@ pub fn add_reflection(routes: Routes, listed: &[String]) -> Result<Routes, Serve
         }
         builder
     };
-    Ok(routes
-        .add_service(builder().build_v1()?)
-        .add_service(builder().build_v1alpha()?))
+    Ok(routes.add_service(builder().build_v1()?).add_service(builder().build_v1alpha()?))
 }
 
 /// Health for a set of service names, all NOT_SERVING until [`Health::set_all`] says otherwise.
@@ -87,15 +83,9 @@ impl Health {
     /// Health reporting for `names`, plus the overall status under the empty name.
     pub async fn new(
         names: Vec<String>,
-    ) -> (
-        Self,
-        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
-    ) {
+    ) -> (Self, tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>) {
         let (reporter, service) = tonic_health::server::health_reporter();
-        let health = Self {
-            reporter,
-            names: Arc::new(names),
-        };
+        let health = Self { reporter, names: Arc::new(names) };
         health.set_all(ServingStatus::NotServing).await;
         (health, service)
     }
@@ -187,21 +177,14 @@ pub struct InFlightLimitLayer {
 
 impl InFlightLimitLayer {
     pub fn new(limit: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(limit)),
-            limit,
-        }
+        Self { permits: Arc::new(Semaphore::new(limit)), limit }
     }
 }
 
 impl<S> Layer<S> for InFlightLimitLayer {
     type Service = InFlightLimit<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        InFlightLimit {
-            inner,
-            permits: self.permits.clone(),
-            limit: self.limit,
-        }
+        InFlightLimit { inner, permits: self.permits.clone(), limit: self.limit }
     }
 }
 
@@ -220,8 +203,7 @@ where
 {
     type Response = http::Response<Body>;
     type Error = S::Error;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use tonic::{
-    Request, Status, body::Body, service::Interceptor, service::Routes, transport::Endpoint,
-};
+use tonic::{Request, Status, body::Body, service::Interceptor, service::Routes, transport::Endpoint};
 use tower::{BoxError, ServiceExt, util::BoxCloneSyncService};
 
 use crate::assertion::{AssertionKey, Caller};
@@ -31,10 +29,7 @@ pub struct UpstreamError {
 /// A service reached over HTTP/2 at `address` (`http://host:port`), connected lazily and
 /// reconnected as needed.
 pub fn remote(address: &str) -> Result<Upstream, UpstreamError> {
-    let error = |problem: String| UpstreamError {
-        address: address.to_owned(),
-        problem,
-    };
+    let error = |problem: String| UpstreamError { address: address.to_owned(), problem };
     let endpoint = Endpoint::from_shared(address.to_owned())
         .map_err(|e| error(e.to_string()))?
         .connect_timeout(Duration::from_secs(5))
@@ -42,9 +37,7 @@ pub fn remote(address: &str) -> Result<Upstream, UpstreamError> {
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true);
     let channel = endpoint.connect_lazy();
-    Ok(BoxCloneSyncService::new(
-        channel.map_err(|e| UpstreamFailure(e.into())),
-    ))
+    Ok(BoxCloneSyncService::new(channel.map_err(|e| UpstreamFailure(e.into()))))
 }
 
 /// A service served by this very process.

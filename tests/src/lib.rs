@@ -7,6 +7,10 @@
 //! they report a skip (CI sets them). Each suite gets its own temporary folder
 //! and its own PostgreSQL schemas, dropped afterwards.
 
+/// A real SMTP server on loopback for the email tests.
+#[path = "../smtp/harness.rs"]
+pub mod smtp;
+
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use portal_proto::identity::{LoginRequest, session_service_client::SessionServiceClient};
@@ -52,6 +56,17 @@ pub struct Suite {
 impl Suite {
     /// Starts a suite, or returns `None` (after saying why) when its backend is not available.
     pub async fn start(mode: Mode, backend: Backend) -> Option<Self> {
+        Self::start_with(mode, backend, Clock::system(), |_| {}).await
+    }
+
+    /// Starts a suite on `clock` (a manual one lets a test move time), after `configure`
+    /// has adjusted the configuration.
+    pub async fn start_with(
+        mode: Mode,
+        backend: Backend,
+        clock: Clock,
+        configure: impl FnOnce(&mut PortalConfig),
+    ) -> Option<Self> {
         let data_dir = tempfile::tempdir().expect("temporary folder");
         let mut config = PortalConfig::default();
         config.data_dir = data_dir.path().to_owned();
@@ -63,31 +78,22 @@ impl Suite {
         service_kit::telemetry::init(&config.log);
         let mut postgres_schemas = None;
         if backend == Backend::Postgres {
-            let (Ok(database), Ok(redis)) = (
-                std::env::var("PORTAL_TEST_DATABASE_URL"),
-                std::env::var("PORTAL_TEST_REDIS_URL"),
-            ) else {
+            let (Ok(database), Ok(redis)) =
+                (std::env::var("PORTAL_TEST_DATABASE_URL"), std::env::var("PORTAL_TEST_REDIS_URL"))
+            else {
                 eprintln!(
                     "skipped: set PORTAL_TEST_DATABASE_URL and PORTAL_TEST_REDIS_URL to run on PostgreSQL + Redis"
                 );
                 return None;
             };
-            let prefix = format!(
-                "t{}_",
-                secrets::random_token(6)
-                    .to_lowercase()
-                    .replace(['-', '_'], "x")
-            );
+            let prefix = format!("t{}_", secrets::random_token(6).to_lowercase().replace(['-', '_'], "x"));
             config.database.url = database.clone();
             config.database.schema_prefix = prefix.clone();
             config.cache.redis_url = redis;
-            let schemas = gateway::suite::services()
-                .iter()
-                .map(|s| format!("{prefix}{}", s.area))
-                .collect();
+            let schemas = gateway::suite::services().iter().map(|s| format!("{prefix}{}", s.area)).collect();
             postgres_schemas = Some((database, schemas));
         }
-        let clock = Clock::system();
+        configure(&mut config);
         let mut stops = Vec::new();
         let mut service_addresses = HashMap::new();
         if mode == Mode::Distributed {
@@ -96,8 +102,7 @@ impl Suite {
                 let address = listener.local_addr().expect("address");
                 let mut service_config = config.clone();
                 service_config.listen = address;
-                let context =
-                    runner::context_from_config(service_config, clock.clone()).expect("context");
+                let context = runner::context_from_config(service_config, clock.clone()).expect("context");
                 let (stop, stopped) = oneshot::channel::<()>();
                 stops.push(stop);
                 tokio::spawn(async move {
@@ -158,22 +163,16 @@ impl Suite {
 
     /// A channel to any address of the suite.
     pub fn channel_to(address: SocketAddr) -> Channel {
-        Channel::from_shared(format!("http://{address}"))
-            .expect("uri")
-            .connect_lazy()
+        Channel::from_shared(format!("http://{address}")).expect("uri").connect_lazy()
     }
 
     /// Waits (a bounded time) until the gateway reports every public service SERVING.
     async fn wait_until_serving(&self) {
-        use tonic_health::pb::{
-            HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-        };
+        use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
         let mut health = HealthClient::new(self.channel());
         for _ in 0..200 {
             let identity = health
-                .check(HealthCheckRequest {
-                    service: "portal.identity.v1.SessionService".into(),
-                })
+                .check(HealthCheckRequest { service: "portal.identity.v1.SessionService".into() })
                 .await
                 .map(|r| r.into_inner().status() == ServingStatus::Serving);
             if let Ok(true) = identity {
@@ -187,20 +186,13 @@ impl Suite {
     /// Logs in and returns the session token.
     pub async fn login(&self, email: &str, password: &str) -> Result<String, tonic::Status> {
         let mut sessions = SessionServiceClient::new(self.channel());
-        let response = sessions
-            .login(LoginRequest {
-                email: email.into(),
-                password: password.into(),
-            })
-            .await?;
+        let response = sessions.login(LoginRequest { email: email.into(), password: password.into() }).await?;
         Ok(response.into_inner().token)
     }
 
     /// Logs in as the system administrator.
     pub async fn admin_token(&self) -> String {
-        self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .expect("the administrator logs in")
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("the administrator logs in")
     }
 }
 
@@ -222,10 +214,7 @@ impl Drop for Suite {
         };
         // Dropping runs outside any async context we could block, so clean up on a thread of its own.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
                 use sqlx::{Connection, Executor};
                 sqlx::any::install_default_drivers();
@@ -241,16 +230,25 @@ impl Drop for Suite {
     }
 }
 
+/// A manual clock standing at the current time, for tests that move time.
+pub fn manual_clock() -> Clock {
+    Clock::manual(Clock::system().now())
+}
+
 /// Runs each named `async fn(Suite)` four times: all-in-one and distributed, on SQLite
-/// and on PostgreSQL + Redis.
+/// and on PostgreSQL + Redis. `suite_tests!(manual_clock: …)` gives the suites a manual
+/// clock (`suite.clock.advance(…)`) instead of the system one.
 #[macro_export]
 macro_rules! suite_tests {
-    ($($name:ident),* $(,)?) => {$(
+    (manual_clock: $($name:ident),* $(,)?) => {
+        $crate::suite_tests!(@clock [$crate::manual_clock()] $($name),*);
+    };
+    (@clock [$clock:expr] $($name:ident),*) => {$(
         mod $name {
             use $crate::{Backend, Mode, Suite};
 
             async fn run(mode: Mode, backend: Backend) {
-                if let Some(suite) = Suite::start(mode, backend).await {
+                if let Some(suite) = Suite::start_with(mode, backend, $clock, |_| {}).await {
                     super::$name(suite).await;
                 }
             }
@@ -265,4 +263,7 @@ macro_rules! suite_tests {
             async fn distributed_postgres() { run(Mode::Distributed, Backend::Postgres).await }
         }
     )*};
+    ($($name:ident),* $(,)?) => {
+        $crate::suite_tests!(@clock [::service_kit::clock::Clock::system()] $($name),*);
+    };
 }

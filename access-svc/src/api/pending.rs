@@ -6,12 +6,8 @@
 use portal_proto::access::{
     access_internal_service_server::{AccessInternalService, AccessInternalServiceServer},
     column_grant_service_server::{ColumnGrantService, ColumnGrantServiceServer},
-    default_record_rule_service_server::{
-        DefaultRecordRuleService, DefaultRecordRuleServiceServer,
-    },
-    object_operation_grant_service_server::{
-        ObjectOperationGrantService, ObjectOperationGrantServiceServer,
-    },
+    default_record_rule_service_server::{DefaultRecordRuleService, DefaultRecordRuleServiceServer},
+    object_operation_grant_service_server::{ObjectOperationGrantService, ObjectOperationGrantServiceServer},
     permission_service_server::{PermissionService, PermissionServiceServer},
     portal_object_service_server::{PortalObjectService, PortalObjectServiceServer},
     portal_section_service_server::{PortalSectionService, PortalSectionServiceServer},

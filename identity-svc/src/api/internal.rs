@@ -1,9 +1,7 @@
 //! `portal.identity.v1.IdentityInternalService`: what the gateway and the other
 //! services ask identity. Only the suite's own services may call it.
 
-use portal_proto::identity::{
-    self as pb, identity_internal_service_server::IdentityInternalService,
-};
+use portal_proto::identity::{self as pb, identity_internal_service_server::IdentityInternalService};
 use service_kit::{ApiError, clock::to_timestamp};
 use tonic::{Request, Response, Status};
 
@@ -22,10 +20,9 @@ impl IdentityInternalService for InternalApi {
     ) -> Result<Response<pb::AuthenticateSessionResponse>, Status> {
         let token = request.into_inner().token;
         if token.is_empty() || token.len() > 512 {
-            return Err(ApiError::Unauthenticated {
-                message: "the session token is missing or malformed".into(),
-            }
-            .into());
+            return Err(
+                ApiError::Unauthenticated { message: "the session token is missing or malformed".into() }.into()
+            );
         }
         let session = self.auth.authenticate(&token).await?;
         Ok(Response::new(pb::AuthenticateSessionResponse {

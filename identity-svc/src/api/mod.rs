@@ -1,12 +1,18 @@
 //! The gRPC adapter: proto in, validation, domain call, proto out. Errors are
 //! mapped to `Status` once, through `service_kit::ApiError`.
 
+mod audit;
 mod internal;
+mod password;
 pub mod pending;
 mod session;
+mod settings;
 
+pub use audit::AuditApi;
 pub use internal::InternalApi;
+pub use password::PasswordApi;
 pub use session::SessionApi;
+pub use settings::SettingsApi;
 
 use portal_proto::identity as pb;
 

@@ -5,16 +5,13 @@
 
 use portal_proto::identity::{
     account_service_server::{AccountService, AccountServiceServer},
-    audit_service_server::{AuditService, AuditServiceServer},
     contact_service_server::{ContactService, ContactServiceServer},
     invitation_service_server::{InvitationService, InvitationServiceServer},
     licence_service_server::{LicenceService, LicenceServiceServer},
     organization_service_server::{OrganizationService, OrganizationServiceServer},
-    password_service_server::{PasswordService, PasswordServiceServer},
     provisioning_service_server::{ProvisioningService, ProvisioningServiceServer},
     registration_service_server::{RegistrationService, RegistrationServiceServer},
     role_service_server::{RoleService, RoleServiceServer},
-    settings_service_server::{SettingsService, SettingsServiceServer},
     user_service_server::{UserService, UserServiceServer},
 };
 use service_kit::{ServiceContext, service_routes};
@@ -24,33 +21,27 @@ use tonic::service::Routes;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Pending;
 
-impl AuditService for Pending {}
 impl ContactService for Pending {}
 impl AccountService for Pending {}
 impl InvitationService for Pending {}
 impl LicenceService for Pending {}
 impl OrganizationService for Pending {}
 impl ProvisioningService for Pending {}
-impl PasswordService for Pending {}
 impl RegistrationService for Pending {}
 impl RoleService for Pending {}
-impl SettingsService for Pending {}
 impl UserService for Pending {}
 
 /// Adds the pending services to `routes`; returns the routes and the names added.
 pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
     service_routes!(context, routes;
-        AuditServiceServer<Pending>(Pending) as Public,
         ContactServiceServer<Pending>(Pending) as Public,
         AccountServiceServer<Pending>(Pending) as Public,
         InvitationServiceServer<Pending>(Pending) as Public,
         LicenceServiceServer<Pending>(Pending) as Public,
         OrganizationServiceServer<Pending>(Pending) as Public,
         ProvisioningServiceServer<Pending>(Pending) as Public,
-        PasswordServiceServer<Pending>(Pending) as Public,
         RegistrationServiceServer<Pending>(Pending) as Public,
         RoleServiceServer<Pending>(Pending) as Public,
-        SettingsServiceServer<Pending>(Pending) as Public,
         UserServiceServer<Pending>(Pending) as Public,
     )
 }

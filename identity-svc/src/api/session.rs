@@ -4,10 +4,7 @@ use portal_proto::identity::{self as pb, session_service_server::SessionService}
 use service_kit::{Caller, clock::to_timestamp, error::Violations};
 use tonic::{Request, Response, Status};
 
-use crate::auth::Auth;
-
-/// Longest password accepted at login; the policy for new passwords is the same.
-const MAX_PASSWORD_CHARS: usize = 128;
+use crate::{auth::Auth, domain::password_policy};
 
 #[derive(Debug, Clone)]
 pub struct SessionApi {
@@ -16,10 +13,8 @@ pub struct SessionApi {
 
 #[tonic::async_trait]
 impl SessionService for SessionApi {
-    async fn login(
-        &self,
-        request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::LoginResponse>, Status> {
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        let client_address = Caller::of(&request)?.client_address.clone();
         let pb::LoginRequest { email, password } = request.into_inner();
         let mut violations = Violations::new();
         if email.trim().is_empty() {
@@ -29,17 +24,17 @@ impl SessionService for SessionApi {
         }
         if password.is_empty() {
             violations.add("password", "is required");
-        } else if password.chars().count() > MAX_PASSWORD_CHARS {
+        } else if password.chars().count() > password_policy::MAX_CHARS {
             violations.add("password", "must be at most 128 characters");
         }
         violations.finish()?;
-        let opened = self.auth.login(&email, &password).await?;
+        let opened = self.auth.login(&email, &password, &client_address).await?;
         Ok(Response::new(pb::LoginResponse {
             token: opened.token,
             session_id: opened.session_id,
             user_id: opened.user_id,
             expire_time: Some(to_timestamp(opened.expires_at)),
-            idle_timeout_seconds: self.auth.policy().idle_ms / 1000,
+            idle_timeout_seconds: opened.idle_ms / 1000,
         }))
     }
 
@@ -49,15 +44,9 @@ impl SessionService for SessionApi {
         Ok(Response::new(()))
     }
 
-    async fn who_am_i(
-        &self,
-        request: Request<pb::WhoAmIRequest>,
-    ) -> Result<Response<pb::WhoAmIResponse>, Status> {
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let caller = Caller::user_of(&request)?;
-        let (user, session) = self
-            .auth
-            .who_am_i(&caller.user_id, &caller.session_id)
-            .await?;
+        let (user, session) = self.auth.who_am_i(&caller.user_id, &caller.session_id).await?;
         Ok(Response::new(pb::WhoAmIResponse {
             user_id: user.id.clone(),
             email: user.email.clone(),

@@ -20,11 +20,7 @@ pub fn normalize(email: &str) -> Result<String, String> {
         return Err("must have one @ with a name of 1 to 64 characters before it".into());
     }
     let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2
-        || labels
-            .iter()
-            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
-    {
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
         return Err("must end in a domain such as example.com".into());
     }
     Ok(email.to_lowercase())
@@ -36,23 +32,12 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_spaces() {
-        assert_eq!(
-            normalize("  Alice@Example.COM ").unwrap(),
-            "alice@example.com"
-        );
+        assert_eq!(normalize("  Alice@Example.COM ").unwrap(), "alice@example.com");
     }
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in [
-            "",
-            "Bad Address",
-            "a@b",
-            "@x.com",
-            "a@.com",
-            "a@x..com",
-            "a@@x.com",
-        ] {
+        for bad in ["", "Bad Address", "a@b", "@x.com", "a@.com", "a@x..com", "a@@x.com"] {
             assert!(normalize(bad).is_err(), "{bad} was accepted");
         }
     }

@@ -1,6 +1,8 @@
 //! What can go wrong in identity, and how each case is reported.
 
-use service_kit::{ApiError, db::DbError};
+use service_kit::{ApiError, db::DbError, error::Violation};
+
+use super::password_policy::PasswordRejection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -12,10 +14,27 @@ pub enum IdentityError {
     SessionInvalid,
     #[error("user '{0}' was not found")]
     UserNotFound(String),
+    /// Bad input: (field, problem) pairs.
+    #[error("invalid request")]
+    Invalid(Vec<(&'static str, String)>),
+    /// A new password the policy refuses.
+    #[error("{field} {rejection}")]
+    PasswordRejected { field: &'static str, rejection: PasswordRejection },
+    /// ChangePassword with a wrong (or throttled) current password.
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    /// The resource changed since the caller read it.
+    #[error("the {0} changed since you read them; read them again and retry with the new etag")]
+    Stale(&'static str),
+    /// The caller may not do this.
+    #[error("{0}")]
+    NotAllowed(&'static str),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error("configuration: {0}")]
     Configuration(String),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Store(#[from] DbError),
 }
@@ -30,15 +49,28 @@ impl From<IdentityError> for ApiError {
     fn from(error: IdentityError) -> Self {
         match error {
             IdentityError::InvalidCredentials | IdentityError::SessionInvalid => {
-                ApiError::Unauthenticated {
-                    message: error.to_string(),
-                }
+                ApiError::Unauthenticated { message: error.to_string() }
             }
-            IdentityError::UserNotFound(id) => ApiError::NotFound {
-                resource: "user",
-                id,
-            },
-            IdentityError::Hashing(detail) | IdentityError::Configuration(detail) => {
+            IdentityError::UserNotFound(id) => ApiError::NotFound { resource: "user", id },
+            IdentityError::Invalid(problems) => ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|(field, description)| Violation { field: field.into(), description, reason: None })
+                    .collect(),
+            ),
+            IdentityError::PasswordRejected { field, rejection } => {
+                ApiError::invalid_because(field, rejection.to_string(), rejection.reason())
+            }
+            IdentityError::WrongCurrentPassword => ApiError::invalid_because(
+                "current_password",
+                "is not your current password (repeated wrong attempts are slowed down)",
+                "CURRENT_PASSWORD_WRONG",
+            ),
+            IdentityError::Stale(_) => ApiError::Aborted { reason: "ETAG_MISMATCH", message: error.to_string() },
+            IdentityError::NotAllowed(message) => {
+                ApiError::PermissionDenied { reason: "NOT_ALLOWED", message: message.into() }
+            }
+            IdentityError::Hashing(detail) | IdentityError::Configuration(detail) | IdentityError::Corrupt(detail) => {
                 ApiError::internal(detail)
             }
             IdentityError::Store(db) => db.into(),

@@ -1,9 +1,12 @@
 //! Identity rules as plain Rust: no gRPC, no SQL.
 
+pub mod brute_force;
 pub mod email;
 pub mod error;
 pub mod password;
+pub mod password_policy;
 pub mod session;
+pub mod settings;
 pub mod user;
 
 pub use error::IdentityError;

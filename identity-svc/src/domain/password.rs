@@ -5,8 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
-    password_hash::SaltString,
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version, password_hash::SaltString,
 };
 use tokio::sync::Semaphore;
 
@@ -29,22 +28,14 @@ pub struct PasswordHasher {
 
 impl Default for PasswordHasher {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        Self::new(
-            Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2id parameters are valid"),
-            cores,
-        )
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Self::new(Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2id parameters are valid"), cores)
     }
 }
 
 impl PasswordHasher {
     pub fn new(params: Params, parallelism: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(parallelism.max(1))),
-            params,
-        }
+        Self { permits: Arc::new(Semaphore::new(parallelism.max(1))), params }
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -52,18 +43,9 @@ impl PasswordHasher {
     }
 
     /// Runs CPU-heavy work on a blocking thread once a permit is free.
-    async fn bounded<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, IdentityError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| IdentityError::Hashing(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| IdentityError::Hashing(e.to_string()))
+    async fn bounded<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, IdentityError> {
+        let _permit = self.permits.acquire().await.map_err(|e| IdentityError::Hashing(e.to_string()))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| IdentityError::Hashing(e.to_string()))
     }
 
     /// A PHC string for `password` with a fresh random salt.
@@ -72,22 +54,14 @@ impl PasswordHasher {
         let password = password.to_owned();
         let salt = SaltString::encode_b64(service_kit::secrets::random_token(16).as_bytes())
             .map_err(|e| IdentityError::Hashing(e.to_string()))?;
-        self.bounded(move || {
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-        })
-        .await?
-        .map_err(|e| IdentityError::Hashing(e.to_string()))
+        self.bounded(move || argon2.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()))
+            .await?
+            .map_err(|e| IdentityError::Hashing(e.to_string()))
     }
 
     /// Checks `password` against `stored`. With nothing stored (unknown user, no password
     /// yet) a dummy hash is checked instead, so the answer takes the same time.
-    pub async fn verify(
-        &self,
-        password: &str,
-        stored: Option<&str>,
-    ) -> Result<Verification, IdentityError> {
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verification, IdentityError> {
         let known = stored.is_some();
         let stored = match stored {
             Some(stored) => stored.to_owned(),
@@ -98,22 +72,14 @@ impl PasswordHasher {
         let password = password.to_owned();
         self.bounded(move || {
             let Ok(hash) = PasswordHash::new(&stored) else {
-                return Verification {
-                    matched: false,
-                    needs_rehash: false,
-                };
+                return Verification { matched: false, needs_rehash: false };
             };
             let matched = argon2.verify_password(password.as_bytes(), &hash).is_ok() && known;
             let same_params = hash.algorithm == Algorithm::Argon2id.ident()
                 && Params::try_from(&hash).is_ok_and(|p| {
-                    p.m_cost() == current.m_cost()
-                        && p.t_cost() == current.t_cost()
-                        && p.p_cost() == current.p_cost()
+                    p.m_cost() == current.m_cost() && p.t_cost() == current.t_cost() && p.p_cost() == current.p_cost()
                 });
-            Verification {
-                matched,
-                needs_rehash: matched && !same_params,
-            }
+            Verification { matched, needs_rehash: matched && !same_params }
         })
         .await
     }
@@ -141,42 +107,15 @@ mod tests {
         let hasher = fast();
         let phc = hasher.hash("correct horse battery").await.unwrap();
         assert!(phc.starts_with("$argon2id$"));
-        assert!(
-            hasher
-                .verify("correct horse battery", Some(&phc))
-                .await
-                .unwrap()
-                .matched
-        );
-        assert!(
-            !hasher
-                .verify("correct horse batterY", Some(&phc))
-                .await
-                .unwrap()
-                .matched
-        );
-        assert!(
-            !hasher
-                .verify("correct horse battery", None)
-                .await
-                .unwrap()
-                .matched
-        );
+        assert!(hasher.verify("correct horse battery", Some(&phc)).await.unwrap().matched);
+        assert!(!hasher.verify("correct horse batterY", Some(&phc)).await.unwrap().matched);
+        assert!(!hasher.verify("correct horse battery", None).await.unwrap().matched);
     }
 
     #[tokio::test]
     async fn asks_for_a_rehash_when_parameters_change() {
         let old = fast().hash("a long enough password").await.unwrap();
-        let verification = PasswordHasher::default()
-            .verify("a long enough password", Some(&old))
-            .await
-            .unwrap();
-        assert_eq!(
-            verification,
-            Verification {
-                matched: true,
-                needs_rehash: true
-            }
-        );
+        let verification = PasswordHasher::default().verify("a long enough password", Some(&old)).await.unwrap();
+        assert_eq!(verification, Verification { matched: true, needs_rehash: true });
     }
 }

@@ -18,10 +18,6 @@ impl UserKind {
 
     /// Reads the stored form; anything unknown is treated as the less privileged kind.
     pub fn from_stored(value: &str) -> Self {
-        if value == "employee" {
-            Self::Employee
-        } else {
-            Self::External
-        }
+        if value == "employee" { Self::Employee } else { Self::External }
     }
 }

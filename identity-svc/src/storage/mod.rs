@@ -1,18 +1,23 @@
 //! Identity's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
+mod audit;
+mod login_failures;
 mod sessions;
+mod settings;
 mod users;
 
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use sessions::{LiveSession, NewSession};
+pub use settings::StoredSettings;
 pub use users::{NewUser, UserRecord};
 
 use service_kit::db::{Database, Migrations};
 
+use crate::domain::IdentityError;
+
 /// Identity's migrations, one folder per backend.
-pub static MIGRATIONS: Migrations = Migrations {
-    postgres: &sqlx::migrate!("migrations/postgres"),
-    sqlite: &sqlx::migrate!("migrations/sqlite"),
-};
+pub static MIGRATIONS: Migrations =
+    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
 
 /// Identity's storage.
 #[derive(Debug, Clone)]
@@ -23,5 +28,10 @@ pub struct Store {
 impl Store {
     pub fn new(db: Database) -> Self {
         Self { db }
+    }
+
+    /// Starts a transaction, for changes that write several rows (and their audit event).
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, IdentityError> {
+        Ok(self.db.pool.begin().await?)
     }
 }

@@ -51,46 +51,30 @@ const USER_COLUMNS: &str = "u.id, u.contact_id, u.email, c.full_name, u.kind, u.
 
 impl Store {
     /// The user whose normalised email is `email_normalized`.
-    pub async fn user_by_email(
-        &self,
-        email_normalized: &str,
-    ) -> Result<Option<UserRecord>, IdentityError> {
+    pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRecord>, IdentityError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u JOIN contacts c ON c.id = u.contact_id WHERE u.email_normalized = $1"
         );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(email_normalized)
-            .fetch_optional(&self.db.pool)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email_normalized).fetch_optional(&self.db.pool).await?)
     }
 
     /// The user with id `id`.
     pub async fn user(&self, id: &str) -> Result<Option<UserRecord>, IdentityError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u JOIN contacts c ON c.id = u.contact_id WHERE u.id = $1"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?)
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u JOIN contacts c ON c.id = u.contact_id WHERE u.id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.db.pool).await?)
     }
 
     /// True once any system administrator exists.
     pub async fn has_system_administrator(&self) -> Result<bool, IdentityError> {
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM users WHERE system_administrator = 1 LIMIT 1")
-                .fetch_optional(&self.db.pool)
-                .await?;
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE system_administrator = 1 LIMIT 1")
+            .fetch_optional(&self.db.pool)
+            .await?;
         Ok(found.is_some())
     }
 
     /// Creates a contact and its user in one transaction. Returns the new user's id, or
     /// `None` when a user with the same email exists (nothing is written then).
-    pub async fn create_user(
-        &self,
-        user: NewUser<'_>,
-        now: Millis,
-    ) -> Result<Option<String>, IdentityError> {
+    pub async fn create_user(&self, user: NewUser<'_>, now: Millis) -> Result<Option<String>, IdentityError> {
         let mut tx = self.db.pool.begin().await?;
         let contact_id = service_kit::secrets::new_id();
         let user_id = service_kit::secrets::new_id();
@@ -128,7 +112,7 @@ impl Store {
 
     /// Replaces a user's password hash (a rehash with current parameters, or a new password).
     pub async fn set_password_hash(
-        &self,
+        connection: &mut sqlx::AnyConnection,
         user_id: &str,
         hash: &str,
         now: Millis,
@@ -137,7 +121,7 @@ impl Store {
             .bind(hash)
             .bind(now)
             .bind(user_id)
-            .execute(&self.db.pool)
+            .execute(connection)
             .await?;
         Ok(())
     }

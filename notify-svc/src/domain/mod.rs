@@ -1,0 +1,13 @@
+//! Notify's rules, in plain Rust: the template codes and their macros, cultures
+//! and their fallback, macro validation and rendering, and the delivery states
+//! with their retry policy. No tonic, no SQL.
+
+pub mod catalog;
+pub mod culture;
+pub mod defaults;
+pub mod delivery;
+pub mod email;
+mod error;
+pub mod template;
+
+pub use error::NotifyError;

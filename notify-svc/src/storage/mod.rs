@@ -1,0 +1,37 @@
+//! Notify's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
+
+mod audit;
+mod deliveries;
+mod templates;
+
+pub use audit::AuditEntry;
+pub use deliveries::{Claimed, DeliveryFilter, DeliveryRow, NewDelivery, Outcome};
+pub use templates::{NewTemplate, TemplateFilter, TemplateRow};
+
+use service_kit::db::{Database, Migrations};
+
+/// Notify's migrations, one folder per backend.
+pub static MIGRATIONS: Migrations =
+    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
+
+/// Notify's storage.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// `$n` for the next bound value of a statement being built.
+struct Placeholders(usize);
+
+impl Placeholders {
+    fn next(&mut self) -> String {
+        self.0 += 1;
+        format!("${}", self.0)
+    }
+}
