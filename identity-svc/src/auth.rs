@@ -19,7 +19,7 @@ use crate::{
         settings::Effective,
         user::UserKind,
     },
-    storage::{AuditEntry, LiveSession, NewSession, NewUser, Store, UserRecord},
+    storage::{AuditEntry, Insertion, LiveSession, NewSession, NewUser, Store, UserRecord},
     system_settings::SystemSettings,
 };
 
@@ -113,7 +113,7 @@ impl Auth {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
         let user = match user {
-            Some(user) if verification.matched && user.is_active() && !refused => user,
+            Some(user) if verification.matched && user.may_log_in() && !refused => user,
             _ => {
                 // A correct password during a refusal window is not a failure; anything else is.
                 if !(refused && verification.matched) {
@@ -224,20 +224,29 @@ impl Auth {
         let password =
             if configured_password.is_empty() { secrets::random_token(18) } else { configured_password.to_owned() };
         let hash = self.hasher.hash(&password).await?;
-        let created = self
-            .store
-            .create_user(
-                NewUser {
-                    email: admin_email.trim(),
-                    email_normalized: &normalized,
-                    full_name: "System administrator",
-                    kind: UserKind::Employee,
-                    system_administrator: true,
-                    password_hash: Some(&hash),
-                },
-                self.clock.now(),
-            )
-            .await?;
-        Ok(created.map(|_| password))
+        let mut tx = self.store.begin().await?;
+        let created = Store::insert_user(
+            &mut tx,
+            &NewUser {
+                id: &secrets::new_id(),
+                contact_id: None,
+                email: admin_email.trim(),
+                email_normalized: &normalized,
+                full_name: "System administrator",
+                kind: UserKind::Employee,
+                system_administrator: true,
+                password_hash: Some(&hash),
+                culture: "en-US",
+                home_page: "MainPage",
+                origin: "bootstrap",
+            },
+            self.clock.now(),
+        )
+        .await?;
+        if created != Insertion::Created {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(password))
     }
 }

@@ -7,24 +7,29 @@
 pub mod api;
 pub mod auth;
 pub mod domain;
+pub mod licensing;
 pub mod storage;
 pub mod system_settings;
+pub mod users;
 
 use portal_proto::identity::{
     audit_service_server::AuditServiceServer, identity_internal_service_server::IdentityInternalServiceServer,
-    password_service_server::PasswordServiceServer, session_service_server::SessionServiceServer,
-    settings_service_server::SettingsServiceServer,
+    licence_service_server::LicenceServiceServer, password_service_server::PasswordServiceServer,
+    session_service_server::SessionServiceServer, settings_service_server::SettingsServiceServer,
+    user_service_server::UserServiceServer,
 };
 use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, service_routes};
 
 pub use storage::MIGRATIONS;
 
 use crate::{
-    api::{AuditApi, InternalApi, PasswordApi, SessionApi, SettingsApi},
+    api::{AuditApi, InternalApi, LicenceApi, PasswordApi, SessionApi, SettingsApi, UserApi},
     auth::Auth,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
+    licensing::Licensing,
     storage::Store,
     system_settings::SystemSettings,
+    users::Users,
 };
 
 /// The area name, used for the database and the upstream map.
@@ -42,7 +47,11 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         session_absolute_lifetime: config.session.absolute_timeout_seconds,
     };
     let settings = SystemSettings::new(store.clone(), defaults, context.clock.clone());
-    let auth = Auth::new(store.clone(), PasswordHasher::default(), settings.clone(), context.clock.clone());
+    store.sync_licence_products(&config.licences).await.map_err(|e| StartError::Other(e.to_string()))?;
+    let hasher = PasswordHasher::default();
+    let auth = Auth::new(store.clone(), hasher.clone(), settings.clone(), context.clock.clone());
+    let users = Users::new(store.clone(), hasher, settings.clone(), context.clock.clone());
+    let licensing = Licensing::new(store.clone(), context.clock.clone());
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
         .await
@@ -54,6 +63,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         SessionServiceServer<SessionApi>(SessionApi { auth: auth.clone() }) as Public,
         PasswordServiceServer<PasswordApi>(PasswordApi { auth: auth.clone() }) as Public,
         SettingsServiceServer<SettingsApi>(SettingsApi { settings }) as Public,
+        UserServiceServer<UserApi>(UserApi { users }) as Public,
+        LicenceServiceServer<LicenceApi>(LicenceApi { licensing }) as Public,
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth }) as Internal,
     );

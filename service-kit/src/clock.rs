@@ -54,3 +54,8 @@ impl Clock {
 pub fn to_timestamp(millis: Millis) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
 }
+
+/// Converts a protobuf timestamp into milliseconds (sub-millisecond parts are dropped).
+pub fn from_timestamp(timestamp: &prost_types::Timestamp) -> Millis {
+    timestamp.seconds.saturating_mul(1000).saturating_add(i64::from(timestamp.nanos / 1_000_000))
+}

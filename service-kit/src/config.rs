@@ -30,6 +30,8 @@ pub struct PortalConfig {
     pub session: SessionConfig,
     pub upstreams: UpstreamsConfig,
     pub mail: MailConfig,
+    /// The licence products this deployment sells, each with its seat pool.
+    pub licences: Vec<LicenceProductConfig>,
 }
 
 /// Where each service keeps its data.
@@ -114,6 +116,34 @@ pub struct BootstrapConfig {
     pub admin_email: String,
     /// The administrator's password; empty makes a random one that is printed once.
     pub admin_password: String,
+}
+
+/// One licence product: a portal edition on a deployment, with its seats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceProductConfig {
+    /// Stable id, e.g. `customer-portal-cloud`.
+    pub id: String,
+    /// Shown name, e.g. `Customer portal cloud`; settings may name a product by it.
+    pub display_name: String,
+    /// `self_service`, `customer` or `partner`.
+    pub edition: String,
+    /// `cloud` or `on_site`.
+    pub deployment: String,
+    /// Seats in the pool.
+    pub seats: u32,
+}
+
+impl LicenceProductConfig {
+    fn new(id: &str, display_name: &str, edition: &str, seats: u32) -> Self {
+        Self {
+            id: id.into(),
+            display_name: display_name.into(),
+            edition: edition.into(),
+            deployment: "on_site".into(),
+            seats,
+        }
+    }
 }
 
 /// Session lifetimes.
@@ -252,6 +282,16 @@ impl Default for PortalConfig {
             bootstrap: BootstrapConfig { admin_email: "admin@portal.local".into(), admin_password: String::new() },
             session: SessionConfig { idle_timeout_seconds: 30 * 60, absolute_timeout_seconds: 12 * 60 * 60 },
             upstreams: UpstreamsConfig::default(),
+            licences: vec![
+                LicenceProductConfig::new(
+                    "self-service-portal-on-site",
+                    "Self-service portal on-site",
+                    "self_service",
+                    100,
+                ),
+                LicenceProductConfig::new("customer-portal-on-site", "Customer portal on-site", "customer", 50),
+                LicenceProductConfig::new("partner-portal-on-site", "Partner portal on-site", "partner", 50),
+            ],
             mail: MailConfig::default(),
         }
     }
@@ -293,6 +333,25 @@ impl PortalConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let field = |field, problem: &str| Err(ConfigError::Field { field, problem: problem.into() });
+        for (i, product) in self.licences.iter().enumerate() {
+            let valid_id = !product.id.is_empty()
+                && product.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid_id || product.display_name.trim().is_empty() {
+                return field(
+                    "licences",
+                    "every product needs an id (lowercase letters, digits, '-') and a display_name",
+                );
+            }
+            if !matches!(product.edition.as_str(), "self_service" | "customer" | "partner") {
+                return field("licences", "edition must be self_service, customer or partner");
+            }
+            if !matches!(product.deployment.as_str(), "cloud" | "on_site") {
+                return field("licences", "deployment must be cloud or on_site");
+            }
+            if self.licences[..i].iter().any(|other| other.id == product.id) {
+                return field("licences", "product ids must be unique");
+            }
+        }
         if !self.database.url.starts_with("sqlite:") && !self.database.url.starts_with("postgres") {
             return field("database.url", "must start with sqlite: or postgres://");
         }

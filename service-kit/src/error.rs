@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The resource changed since the caller read it (stale etag).
     #[error("{message}")]
     Aborted { reason: &'static str, message: String },
+    /// A part of the contract that is not built yet.
+    #[error("{message}")]
+    Unimplemented { message: String },
     /// A dependency is down; retrying later may work.
     #[error("{message}")]
     Unavailable { message: String },
@@ -146,6 +149,7 @@ impl From<ApiError> for Status {
             }
             ApiError::Aborted { reason, .. } => Status::with_error_details(Code::Aborted, message, info(reason)),
             ApiError::Unavailable { .. } => Status::unavailable(message),
+            ApiError::Unimplemented { .. } => Status::unimplemented(message),
             ApiError::Internal { detail } => {
                 let reference = crate::secrets::new_id();
                 tracing::error!(%reference, %detail, "internal error");

@@ -14,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod paging;
 pub mod runner;
 pub mod secrets;
 pub mod server;

@@ -1,17 +1,17 @@
 //! `portal.identity.v1.AuditService`: reading the audit log.
 
 use portal_proto::identity::{self as pb, audit_service_server::AuditService};
-use service_kit::{ApiError, Caller, clock::to_timestamp};
+use service_kit::{
+    ApiError, Caller,
+    clock::{from_timestamp, to_timestamp},
+    paging,
+};
 use tonic::{Request, Response, Status};
 
 use crate::{
     domain::IdentityError,
     storage::{AuditFilter, AuditRecord, Store},
 };
-
-/// Page size when the request names none, and the largest accepted.
-const DEFAULT_PAGE_SIZE: i64 = 50;
-const MAX_PAGE_SIZE: i64 = 500;
 
 #[derive(Debug, Clone)]
 pub struct AuditApi {
@@ -43,10 +43,6 @@ fn to_proto(record: AuditRecord) -> pb::AuditEvent {
     }
 }
 
-fn millis(timestamp: Option<prost_types::Timestamp>) -> Option<i64> {
-    timestamp.map(|t| t.seconds.saturating_mul(1000) + i64::from(t.nanos / 1_000_000))
-}
-
 /// Only system administrators read the audit log until access-svc can grant it to others.
 fn require_auditor<T>(request: &Request<T>) -> Result<(), Status> {
     if Caller::user_of(request)?.system_administrator {
@@ -74,38 +70,20 @@ impl AuditService for AuditApi {
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         require_auditor(&request)?;
         let r = request.into_inner();
-        let page_size = match i64::from(r.page_size) {
-            0 => DEFAULT_PAGE_SIZE,
-            n if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return Err(ApiError::invalid("page_size", "must be between 0 (default 50) and 500").into()),
-        };
-        let after = if r.page_token.is_empty() {
-            None
-        } else {
-            let (time, id) = r
-                .page_token
-                .split_once('/')
-                .and_then(|(time, id)| Some((time.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| ApiError::invalid("page_token", "is not a token this list returned"))?;
-            Some((time, id))
-        };
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::position(&r.page_token)?;
         let filter = AuditFilter {
             actor_user_id: r.actor_user_id,
             resource_type: r.resource_type,
             resource_id: r.resource_id,
             action: r.action,
             organization_id: r.organization_id,
-            from: millis(r.start_time),
-            until: millis(r.end_time),
+            from: r.start_time.as_ref().map(from_timestamp),
+            until: r.end_time.as_ref().map(from_timestamp),
             after,
         };
         let mut records = self.store.audit_events(&filter, page_size + 1).await?;
-        let next_page_token = if records.len() as i64 > page_size {
-            records.truncate(page_size as usize);
-            records.last().map(|last| format!("{}/{}", last.occurred_at, last.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_page(&mut records, page_size, |r| (r.occurred_at, &r.id));
         Ok(Response::new(pb::ListAuditEventsResponse {
             audit_events: records.into_iter().map(to_proto).collect(),
             next_page_token,

@@ -3,16 +3,20 @@
 
 mod audit;
 mod internal;
+mod licences;
 mod password;
 pub mod pending;
 mod session;
 mod settings;
+mod users;
 
 pub use audit::AuditApi;
 pub use internal::InternalApi;
+pub use licences::LicenceApi;
 pub use password::PasswordApi;
 pub use session::SessionApi;
 pub use settings::SettingsApi;
+pub use users::UserApi;
 
 use portal_proto::identity as pb;
 

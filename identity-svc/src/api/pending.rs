@@ -7,12 +7,10 @@ use portal_proto::identity::{
     account_service_server::{AccountService, AccountServiceServer},
     contact_service_server::{ContactService, ContactServiceServer},
     invitation_service_server::{InvitationService, InvitationServiceServer},
-    licence_service_server::{LicenceService, LicenceServiceServer},
     organization_service_server::{OrganizationService, OrganizationServiceServer},
     provisioning_service_server::{ProvisioningService, ProvisioningServiceServer},
     registration_service_server::{RegistrationService, RegistrationServiceServer},
     role_service_server::{RoleService, RoleServiceServer},
-    user_service_server::{UserService, UserServiceServer},
 };
 use service_kit::{ServiceContext, service_routes};
 use tonic::service::Routes;
@@ -24,12 +22,10 @@ pub struct Pending;
 impl ContactService for Pending {}
 impl AccountService for Pending {}
 impl InvitationService for Pending {}
-impl LicenceService for Pending {}
 impl OrganizationService for Pending {}
 impl ProvisioningService for Pending {}
 impl RegistrationService for Pending {}
 impl RoleService for Pending {}
-impl UserService for Pending {}
 
 /// Adds the pending services to `routes`; returns the routes and the names added.
 pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
@@ -37,11 +33,9 @@ pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>)
         ContactServiceServer<Pending>(Pending) as Public,
         AccountServiceServer<Pending>(Pending) as Public,
         InvitationServiceServer<Pending>(Pending) as Public,
-        LicenceServiceServer<Pending>(Pending) as Public,
         OrganizationServiceServer<Pending>(Pending) as Public,
         ProvisioningServiceServer<Pending>(Pending) as Public,
         RegistrationServiceServer<Pending>(Pending) as Public,
         RoleServiceServer<Pending>(Pending) as Public,
-        UserServiceServer<Pending>(Pending) as Public,
     )
 }

@@ -26,6 +26,24 @@ pub enum IdentityError {
     /// The resource changed since the caller read it.
     #[error("the {0} changed since you read them; read them again and retry with the new etag")]
     Stale(&'static str),
+    /// A rule refuses the action (reason, message).
+    #[error("{1}")]
+    Refused(&'static str, String),
+    /// Another user already has this email.
+    #[error("another user already has the email {0}")]
+    EmailAlreadyUsed(String),
+    /// The contact already has a user.
+    #[error("contact '{0}' already has a user")]
+    ContactAlreadyHasUser(String),
+    /// The licence product has no free seat.
+    #[error("licence product '{0}' has no free seat; release a seat or raise the pool in the configuration")]
+    NoFreeSeat(String),
+    /// Something the request names does not exist (resource kind, id).
+    #[error("{0} '{1}' was not found")]
+    NotFound(&'static str, String),
+    /// A part of the contract that later work delivers.
+    #[error("{0}")]
+    NotYet(&'static str),
     /// The caller may not do this.
     #[error("{0}")]
     NotAllowed(&'static str),
@@ -52,6 +70,18 @@ impl From<IdentityError> for ApiError {
                 ApiError::Unauthenticated { message: error.to_string() }
             }
             IdentityError::UserNotFound(id) => ApiError::NotFound { resource: "user", id },
+            IdentityError::NotFound(resource, id) => ApiError::NotFound { resource, id },
+            IdentityError::Refused(reason, message) => ApiError::FailedPrecondition { reason, message },
+            IdentityError::NotYet(message) => ApiError::Unimplemented { message: message.into() },
+            IdentityError::EmailAlreadyUsed(_) => {
+                ApiError::AlreadyExists { reason: "EMAIL_ALREADY_USED", message: error.to_string() }
+            }
+            IdentityError::ContactAlreadyHasUser(_) => {
+                ApiError::AlreadyExists { reason: "CONTACT_ALREADY_HAS_USER", message: error.to_string() }
+            }
+            IdentityError::NoFreeSeat(_) => {
+                ApiError::ResourceExhausted { reason: "NO_FREE_SEAT", message: error.to_string() }
+            }
             IdentityError::Invalid(problems) => ApiError::InvalidArgument(
                 problems
                     .into_iter()

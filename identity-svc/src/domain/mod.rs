@@ -1,5 +1,6 @@
 //! Identity rules as plain Rust: no gRPC, no SQL.
 
+pub mod authority;
 pub mod brute_force;
 pub mod email;
 pub mod error;

@@ -1,15 +1,17 @@
 //! Identity's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
 mod audit;
+mod licences;
 mod login_failures;
 mod sessions;
 mod settings;
 mod users;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
-pub use users::{NewUser, UserRecord};
+pub use users::{Insertion, NewUser, UserRecord};
 
 use service_kit::db::{Database, Migrations};
 

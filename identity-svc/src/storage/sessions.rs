@@ -29,6 +29,8 @@ pub struct LiveSession {
     /// 0 or 1 (see `UserRecord`).
     pub system_administrator: i16,
     pub active: i16,
+    /// 1 for employees and for external users holding a licence seat.
+    pub licensed: i16,
 }
 
 impl LiveSession {
@@ -38,7 +40,7 @@ impl LiveSession {
             expires_at: self.expires_at,
             idle_ms: self.idle_timeout_ms,
             ended: self.ended_at.is_some(),
-            user_active: self.active != 0,
+            user_active: self.active != 0 && self.licensed != 0,
         }
     }
 
@@ -52,7 +54,8 @@ impl LiveSession {
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.user_id, s.last_seen_at, s.expires_at, s.idle_timeout_ms, s.ended_at, u.kind, u.organization_id, \
-     u.system_administrator, u.active";
+     u.system_administrator, u.active, \
+     CASE WHEN u.kind = 'employee' OR la.id IS NOT NULL THEN 1 ELSE 0 END AS licensed";
 
 impl Store {
     pub async fn insert_session(&self, session: NewSession<'_>, now: Millis) -> Result<(), IdentityError> {
@@ -73,13 +76,15 @@ impl Store {
 
     pub async fn session_by_digest(&self, token_digest: &str) -> Result<Option<LiveSession>, IdentityError> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_digest = $1"
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN licence_assignments la ON la.user_id = u.id WHERE s.token_digest = $1"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_digest).fetch_optional(&self.db.pool).await?)
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<LiveSession>, IdentityError> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1");
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN licence_assignments la ON la.user_id = u.id WHERE s.id = $1"
+        );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.db.pool).await?)
     }
 

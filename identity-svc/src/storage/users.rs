@@ -1,11 +1,12 @@
 //! Users and their contacts.
 
 use service_kit::clock::Millis;
+use sqlx::AnyConnection;
 
 use super::Store;
 use crate::domain::{IdentityError, user::UserKind};
 
-/// A user as stored, with its contact's name.
+/// A user as stored, with its contact's name and its licence seat.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRecord {
     pub id: String,
@@ -19,6 +20,13 @@ pub struct UserRecord {
     pub active: i16,
     pub password_hash: Option<String>,
     pub culture: String,
+    pub home_page: String,
+    pub origin: String,
+    pub licence_product_id: Option<String>,
+    pub deactivated_at: Option<Millis>,
+    pub version: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }
 
 impl UserRecord {
@@ -33,34 +41,52 @@ impl UserRecord {
     pub fn is_system_administrator(&self) -> bool {
         self.system_administrator != 0
     }
+
+    /// Employees need no licence; external users need a seat to log in.
+    pub fn may_log_in(&self) -> bool {
+        self.is_active() && (self.kind() == UserKind::Employee || self.licence_product_id.is_some())
+    }
 }
 
-/// A user to create together with a new contact.
+/// What inserting a user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insertion {
+    Created,
+    EmailTaken,
+    ContactTaken,
+}
+
+/// A user to create, with a new contact (when `contact_id` is `None`) or for an existing one.
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub contact_id: Option<&'a str>,
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub full_name: &'a str,
     pub kind: UserKind,
     pub system_administrator: bool,
     pub password_hash: Option<&'a str>,
+    pub culture: &'a str,
+    pub home_page: &'a str,
+    pub origin: &'a str,
 }
 
-const USER_COLUMNS: &str = "u.id, u.contact_id, u.email, c.full_name, u.kind, u.organization_id, \
-     u.system_administrator, u.active, u.password_hash, u.culture";
+const USER_SELECT: &str = "SELECT u.id, u.contact_id, u.email, c.full_name, u.kind, u.organization_id, \
+     u.system_administrator, u.active, u.password_hash, u.culture, u.home_page, u.origin, \
+     la.licence_product_id, u.deactivated_at, u.version, u.created_at, u.updated_at \
+     FROM users u JOIN contacts c ON c.id = u.contact_id LEFT JOIN licence_assignments la ON la.user_id = u.id";
 
 impl Store {
     /// The user whose normalised email is `email_normalized`.
     pub async fn user_by_email(&self, email_normalized: &str) -> Result<Option<UserRecord>, IdentityError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u JOIN contacts c ON c.id = u.contact_id WHERE u.email_normalized = $1"
-        );
+        let sql = format!("{USER_SELECT} WHERE u.email_normalized = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email_normalized).fetch_optional(&self.db.pool).await?)
     }
 
     /// The user with id `id`.
     pub async fn user(&self, id: &str) -> Result<Option<UserRecord>, IdentityError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u JOIN contacts c ON c.id = u.contact_id WHERE u.id = $1");
+        let sql = format!("{USER_SELECT} WHERE u.id = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.db.pool).await?)
     }
 
@@ -72,52 +98,137 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Creates a contact and its user in one transaction. Returns the new user's id, or
-    /// `None` when a user with the same email exists (nothing is written then).
-    pub async fn create_user(&self, user: NewUser<'_>, now: Millis) -> Result<Option<String>, IdentityError> {
-        let mut tx = self.db.pool.begin().await?;
-        let contact_id = service_kit::secrets::new_id();
-        let user_id = service_kit::secrets::new_id();
-        sqlx::query("INSERT INTO contacts (id, full_name, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(&contact_id)
-            .bind(user.full_name)
-            .bind(user.email)
-            .bind(now)
-            .execute(&mut *tx)
+    /// The user created earlier under the same idempotency key, if any.
+    pub async fn idempotent_result(&self, scope: &str, key: &str) -> Result<Option<String>, IdentityError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT resource_id FROM idempotency_keys WHERE scope = $1 AND request_key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// Records the result of a create under its idempotency key; `false` when a parallel
+    /// retry recorded one first (the caller rolls back and returns that one).
+    pub async fn remember_result(
+        connection: &mut AnyConnection,
+        scope: &str,
+        key: &str,
+        resource_id: &str,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, request_key, resource_id, created_at) VALUES ($1, $2, $3, $4)              ON CONFLICT (scope, request_key) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(resource_id)
+        .bind(now)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// How many active system administrators there are.
+    pub async fn active_system_administrators(&self) -> Result<i64, IdentityError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM users WHERE system_administrator = 1 AND active = 1")
+                .fetch_one(&self.db.pool)
+                .await?;
+        Ok(count)
+    }
+
+    /// True when a contact with this id exists.
+    pub async fn contact_exists(&self, id: &str) -> Result<bool, IdentityError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&self.db.pool).await?;
+        Ok(found.is_some())
+    }
+
+    /// Creates the user (and its contact when it has none yet) inside the caller's
+    /// transaction. When another user has the email or the contact already has a user,
+    /// nothing usable was written and the caller rolls back.
+    pub async fn insert_user(
+        connection: &mut AnyConnection,
+        user: &NewUser<'_>,
+        now: Millis,
+    ) -> Result<Insertion, IdentityError> {
+        let new_contact_id;
+        let contact_id = match user.contact_id {
+            Some(id) => id,
+            None => {
+                new_contact_id = service_kit::secrets::new_id();
+                sqlx::query(
+                    "INSERT INTO contacts (id, full_name, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(&new_contact_id)
+                .bind(user.full_name)
+                .bind(user.email)
+                .bind(now)
+                .execute(&mut *connection)
+                .await?;
+                &new_contact_id
+            }
+        };
+        let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&mut *connection)
             .await?;
+        if taken.is_some() {
+            return Ok(Insertion::ContactTaken);
+        }
         let inserted = sqlx::query(
             "INSERT INTO users (id, contact_id, email, email_normalized, kind, system_administrator, active, \
-             password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (email_normalized) DO NOTHING",
+             password_hash, culture, home_page, origin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $11) ON CONFLICT (email_normalized) DO NOTHING",
         )
-        .bind(&user_id)
-        .bind(&contact_id)
+        .bind(user.id)
+        .bind(contact_id)
         .bind(user.email)
         .bind(user.email_normalized)
         .bind(user.kind.as_str())
         .bind(i16::from(user.system_administrator))
-        .bind(1i16)
         .bind(user.password_hash)
+        .bind(user.culture)
+        .bind(user.home_page)
+        .bind(user.origin)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *connection)
         .await?
         .rows_affected();
-        if inserted == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        tx.commit().await?;
-        Ok(Some(user_id))
+        Ok(if inserted == 1 { Insertion::Created } else { Insertion::EmailTaken })
+    }
+
+    /// Sets a user's active flag; returns false when it already had that value.
+    pub async fn set_active(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        active: bool,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let changed = sqlx::query(
+            "UPDATE users SET active = $1, deactivated_at = CASE WHEN $1 = 1 THEN NULL ELSE $2 END, \
+             updated_at = $2, version = version + 1 WHERE id = $3 AND active <> $1",
+        )
+        .bind(i16::from(active))
+        .bind(now)
+        .bind(user_id)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
     }
 
     /// Replaces a user's password hash (a rehash with current parameters, or a new password).
     pub async fn set_password_hash(
-        connection: &mut sqlx::AnyConnection,
+        connection: &mut AnyConnection,
         user_id: &str,
         hash: &str,
         now: Millis,
     ) -> Result<(), IdentityError> {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3")
             .bind(hash)
             .bind(now)
             .bind(user_id)

@@ -1,0 +1,350 @@
+//! The user use cases: create one user by hand (with its licence seat), read, deactivate
+//! and reactivate. Each change is one transaction with its audit event.
+
+use service_kit::{Caller, clock::Clock, secrets};
+
+use crate::{
+    domain::{IdentityError, authority, email, password::PasswordHasher, password_policy, user::UserKind},
+    storage::{AuditEntry, Insertion, NewUser, Store, UserRecord},
+    system_settings::SystemSettings,
+};
+
+/// What CreateUser asks for, validated field by field by the adapter.
+#[derive(Debug, Clone, Default)]
+pub struct CreateUser {
+    pub email: String,
+    pub kind: Option<UserKind>,
+    pub contact_id: String,
+    pub new_contact_full_name: String,
+    pub password: String,
+    pub licence_product_id: String,
+    pub culture: String,
+    pub home_page: String,
+    pub organization_id: String,
+    pub role_ids: Vec<String>,
+    pub organization_administrator: bool,
+    pub system_administrator: bool,
+    pub send_invitation: bool,
+    pub request_id: String,
+}
+
+/// The audit form of a user: what changed, never the password hash.
+pub fn snapshot(user: &UserRecord) -> String {
+    serde_json::json!({
+        "id": user.id,
+        "email": user.email,
+        "kind": user.kind,
+        "contact_id": user.contact_id,
+        "active": user.is_active(),
+        "system_administrator": user.is_system_administrator(),
+        "organization_id": user.organization_id,
+        "licence_product_id": user.licence_product_id,
+        "culture": user.culture,
+        "home_page": user.home_page,
+    })
+    .to_string()
+}
+
+fn valid_culture(culture: &str) -> bool {
+    let mut parts = culture.split('-');
+    let language = parts.next().unwrap_or_default();
+    (2..=3).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The user use cases.
+#[derive(Debug, Clone)]
+pub struct Users {
+    store: Store,
+    hasher: PasswordHasher,
+    settings: SystemSettings,
+    clock: Clock,
+}
+
+impl Users {
+    pub fn new(store: Store, hasher: PasswordHasher, settings: SystemSettings, clock: Clock) -> Self {
+        Self { store, hasher, settings, clock }
+    }
+
+    /// A user the caller may see; others are NOT_FOUND, as if they did not exist.
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
+        let not_found = || IdentityError::UserNotFound(id.to_owned());
+        if !authority::may_read_user(caller, id) {
+            return Err(not_found());
+        }
+        self.store.user(id).await?.ok_or_else(not_found)
+    }
+
+    /// Creates one user by hand, with a seat of the named licence product for an external
+    /// user. Nothing is created when any part fails (no seat, email taken, …).
+    pub async fn create(&self, caller: &Caller, request: CreateUser) -> Result<UserRecord, IdentityError> {
+        if !authority::may_manage_users(caller) {
+            return Err(IdentityError::NotAllowed("only system administrators may create users"));
+        }
+        let idempotency_key =
+            (!request.request_id.is_empty()).then(|| format!("{}/{}", caller.user_id, request.request_id));
+        if let Some(key) = &idempotency_key
+            && let Some(existing) = self.store.idempotent_result("user.create", key).await?
+        {
+            return self.store.user(&existing).await?.ok_or(IdentityError::UserNotFound(existing));
+        }
+        let mut problems = Vec::new();
+        let normalized = email::normalize(&request.email).map_err(|p| problems.push(("user.email", p))).ok();
+        let kind =
+            request.kind.ok_or_else(|| problems.push(("user.kind", "is required: employee or external".into()))).ok();
+        if kind == Some(UserKind::External) && request.licence_product_id.is_empty() {
+            problems.push(("licence_product_id", "is required for an external user".into()));
+        }
+        if kind == Some(UserKind::Employee) {
+            if !request.licence_product_id.is_empty() {
+                problems
+                    .push(("licence_product_id", "must be empty for an employee (employees need no licence)".into()));
+            }
+            if !request.organization_id.is_empty() {
+                problems.push(("user.organization_id", "must be empty for an employee".into()));
+            }
+        }
+        if request.system_administrator && kind != Some(UserKind::Employee) {
+            problems.push(("user.system_administrator", "only employees can be system administrators".into()));
+        }
+        let culture = if request.culture.is_empty() { "en-US".to_owned() } else { request.culture.clone() };
+        if !valid_culture(&culture) {
+            problems.push(("user.culture", "must be a culture such as en-US or de-DE".into()));
+        }
+        if !request.password.is_empty()
+            && let Err(rejection) = password_policy::check(&request.password, &request.email)
+        {
+            return Err(IdentityError::PasswordRejected { field: "password", rejection });
+        }
+        if !problems.is_empty() {
+            return Err(IdentityError::Invalid(problems));
+        }
+        let (Some(normalized), Some(kind)) = (normalized, kind) else { unreachable!("problems were reported") };
+        if !request.organization_id.is_empty() {
+            return Err(IdentityError::NotFound("organization", request.organization_id));
+        }
+        if request.organization_administrator {
+            return Err(IdentityError::Refused(
+                "ORGANIZATION_ADMINISTRATOR_NEEDS_ORGANIZATION",
+                "an organization administrator needs an organization".into(),
+            ));
+        }
+        if let Some(role) = request.role_ids.first() {
+            return Err(IdentityError::NotFound("role", role.clone()));
+        }
+        if request.send_invitation {
+            return Err(IdentityError::NotYet("send_invitation: invitations are not available yet"));
+        }
+        let product = match kind {
+            UserKind::External => Some(
+                self.store
+                    .licence_product(&request.licence_product_id)
+                    .await?
+                    .ok_or_else(|| IdentityError::NotFound("licence product", request.licence_product_id.clone()))?,
+            ),
+            UserKind::Employee => None,
+        };
+        if !request.contact_id.is_empty() && !self.store.contact_exists(&request.contact_id).await? {
+            return Err(IdentityError::NotFound("contact", request.contact_id));
+        }
+        let password_hash = match request.password.as_str() {
+            "" => None,
+            password => Some(self.hasher.hash(password).await?),
+        };
+        let local_part = request.email.trim().split('@').next().unwrap_or_default().to_owned();
+        let full_name = if request.new_contact_full_name.trim().is_empty() {
+            local_part
+        } else {
+            request.new_contact_full_name.clone()
+        };
+        let home_page = if request.home_page.is_empty() {
+            self.settings.current().await?.stored.portal_start_page
+        } else {
+            request.home_page.clone()
+        };
+        let id = secrets::new_id();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let user = NewUser {
+            id: &id,
+            contact_id: (!request.contact_id.is_empty()).then_some(request.contact_id.as_str()),
+            email: request.email.trim(),
+            email_normalized: &normalized,
+            full_name: full_name.trim(),
+            kind,
+            system_administrator: request.system_administrator,
+            password_hash: password_hash.as_deref(),
+            culture: &culture,
+            home_page: &home_page,
+            origin: "manual",
+        };
+        match Store::insert_user(&mut tx, &user, now).await? {
+            Insertion::Created => {}
+            Insertion::EmailTaken => return Err(IdentityError::EmailAlreadyUsed(request.email.trim().to_owned())),
+            Insertion::ContactTaken => return Err(IdentityError::ContactAlreadyHasUser(request.contact_id)),
+        }
+        if let Some(product) = &product
+            && Store::take_seat(&mut tx, &id, &product.id, &caller.user_id, now).await?.is_none()
+        {
+            return Err(IdentityError::NoFreeSeat(product.id.clone()));
+        }
+        if let Some(key) = &idempotency_key
+            && !Store::remember_result(&mut tx, "user.create", key, &id, now).await?
+        {
+            drop(tx);
+            let existing = self.store.idempotent_result("user.create", key).await?.unwrap_or_default();
+            return self.store.user(&existing).await?.ok_or(IdentityError::UserNotFound(existing));
+        }
+        let created_view = serde_json::json!({
+            "id": id, "email": user.email, "kind": kind.as_str(), "licence_product_id": product.as_ref().map(|p| &p.id),
+        });
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action: "user.create",
+                resource_type: "user",
+                resource_id: &id,
+                organization_id: "",
+                before_json: String::new(),
+                after_json: created_view.to_string(),
+                request_id: &request.request_id,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.store.user(&id).await?.ok_or(IdentityError::UserNotFound(id))
+    }
+
+    fn check_etag(user: &UserRecord, etag: &str) -> Result<(), IdentityError> {
+        if etag.is_empty() || etag == user.version.to_string() { Ok(()) } else { Err(IdentityError::Stale("user")) }
+    }
+
+    /// Deactivates a user: no more logins, sessions end on the very next request, the seat
+    /// is kept unless `release_licence`.
+    pub async fn deactivate(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        release_licence: bool,
+    ) -> Result<UserRecord, IdentityError> {
+        if !authority::may_manage_users(caller) {
+            return Err(self.refusal(caller, id));
+        }
+        let before = self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        Self::check_etag(&before, etag)?;
+        if before.id == caller.user_id {
+            return Err(IdentityError::Refused("CANNOT_DEACTIVATE_SELF", "you cannot deactivate yourself".into()));
+        }
+        if before.is_system_administrator()
+            && before.is_active()
+            && self.store.active_system_administrators().await? <= 1
+        {
+            return Err(IdentityError::Refused(
+                "LAST_SYSTEM_ADMINISTRATOR",
+                "this is the only active system administrator; make another one first".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let changed = Store::set_active(&mut tx, id, false, now).await?;
+        let released = if release_licence { Store::release_seat(&mut tx, id).await? } else { None };
+        if !changed && released.is_none() {
+            return Ok(before);
+        }
+        Store::end_user_sessions(&mut tx, id, "", "deactivated", now).await?;
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action: "user.deactivate",
+                resource_type: "user",
+                resource_id: id,
+                organization_id: before.organization_id.as_deref().unwrap_or_default(),
+                before_json: snapshot(&before),
+                after_json: serde_json::json!({ "active": false, "licence_released": released.is_some() }).to_string(),
+                request_id: "",
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+    }
+
+    /// Reactivates a user; an external user without a seat gets one of `product` (or the
+    /// SspUserRegistrationLicPackage setting's product). Without a free seat the user stays
+    /// inactive.
+    pub async fn reactivate(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        product: &str,
+    ) -> Result<UserRecord, IdentityError> {
+        if !authority::may_manage_users(caller) {
+            return Err(self.refusal(caller, id));
+        }
+        let before = self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        Self::check_etag(&before, etag)?;
+        if before.is_active() {
+            return Ok(before);
+        }
+        let needs_seat = before.kind() == UserKind::External && before.licence_product_id.is_none();
+        let product = if needs_seat {
+            let wanted = if product.is_empty() {
+                self.settings.current().await?.stored.ssp_user_registration_lic_package
+            } else {
+                product.to_owned()
+            };
+            if wanted.is_empty() {
+                return Err(IdentityError::Refused(
+                    "NO_LICENCE_PRODUCT",
+                    "the user needs a licence: name licence_product_id or set SspUserRegistrationLicPackage".into(),
+                ));
+            }
+            Some(self.store.licence_product(&wanted).await?.ok_or(IdentityError::NotFound("licence product", wanted))?)
+        } else {
+            None
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::set_active(&mut tx, id, true, now).await?;
+        if let Some(product) = &product
+            && Store::take_seat(&mut tx, id, &product.id, &caller.user_id, now).await?.is_none()
+        {
+            return Err(IdentityError::NoFreeSeat(product.id.clone()));
+        }
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action: "user.reactivate",
+                resource_type: "user",
+                resource_id: id,
+                organization_id: before.organization_id.as_deref().unwrap_or_default(),
+                before_json: snapshot(&before),
+                after_json: serde_json::json!({ "active": true, "licence_product_id": product.map(|p| p.id) })
+                    .to_string(),
+                request_id: "",
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+    }
+
+    /// The refusal for a caller who may not manage users: those who may not even see the
+    /// user get NOT_FOUND, the others PERMISSION_DENIED.
+    fn refusal(&self, caller: &Caller, id: &str) -> IdentityError {
+        if authority::may_read_user(caller, id) {
+            IdentityError::NotAllowed("only system administrators may change users")
+        } else {
+            IdentityError::UserNotFound(id.to_owned())
+        }
+    }
+}

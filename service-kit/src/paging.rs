@@ -1,0 +1,63 @@
+//! List pagination as the API conventions fix it: `page_size` (default 50, at most 500)
+//! and opaque page tokens that carry a keyset position (an instant and an id), so
+//! pages stay stable while rows are added and the database never skips rows by offset.
+
+use crate::ApiError;
+
+/// Page size when the request names none.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+/// The largest page size accepted.
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+/// The page size a request asks for.
+pub fn page_size(requested: i32) -> Result<i64, ApiError> {
+    match i64::from(requested) {
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid("page_size", "must be between 1 and 500, or 0 for the default of 50")),
+    }
+}
+
+/// The keyset position a page token carries; `None` for the first page.
+pub fn position(page_token: &str) -> Result<Option<(i64, String)>, ApiError> {
+    if page_token.is_empty() {
+        return Ok(None);
+    }
+    page_token
+        .split_once('/')
+        .and_then(|(time, id)| Some((time.parse::<i64>().ok()?, id.to_owned())))
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid("page_token", "is not a token this list returned; start again without one"))
+}
+
+/// Cuts one extra fetched row off `rows` and returns the token of the next page (empty
+/// when there is none). Callers fetch `page_size + 1` rows.
+pub fn next_page<T>(rows: &mut Vec<T>, page_size: i64, key: impl Fn(&T) -> (i64, &str)) -> String {
+    if rows.len() as i64 <= page_size {
+        return String::new();
+    }
+    rows.truncate(page_size as usize);
+    rows.last()
+        .map(|last| {
+            let (time, id) = key(last);
+            format!("{time}/{id}")
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_tokens() {
+        assert_eq!(page_size(0).unwrap(), 50);
+        assert!(page_size(501).is_err() && page_size(-1).is_err());
+        let mut rows = vec![(1, "a".to_owned()), (2, "b".to_owned()), (3, "c".to_owned())];
+        let token = next_page(&mut rows, 2, |r| (r.0, &r.1));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(position(&token).unwrap(), Some((2, "b".to_owned())));
+        assert!(position("garbage").is_err());
+        assert_eq!(next_page(&mut rows, 2, |r| (r.0, &r.1)), "");
+    }
+}
