@@ -10,7 +10,7 @@ pub mod proxy;
 pub mod routing;
 pub mod suite;
 
-use std::{future::Future, sync::Arc};
+use std::future::Future;
 
 use service_kit::{
     StartError,
@@ -36,22 +36,22 @@ pub async fn serve(
     let listed = table.public_services();
     let (health, health_service) = Health::new(listed.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let upstreams = if context.config.is_all_in_one() {
-        let (modules, upstreams) = suite::start_in_process(&context).await?;
+    if context.config.is_all_in_one() {
+        let modules = suite::start_in_process(&context).await?;
         health.set_all(ServingStatus::Serving).await;
         for module in modules {
             let public = module.services.into_iter().filter(|name| listed.contains(name)).collect();
             tokio::spawn(watch_database(module.database, public, health.clone(), stop_rx.clone()));
         }
-        upstreams
     } else {
-        let upstreams = (*context.upstreams).clone();
-        health.set("", ServingStatus::Serving).await;
-        tokio::spawn(suite::mirror_upstream_health(upstreams.clone(), health.clone(), stop_rx));
-        upstreams
-    };
-    let proxy =
-        Proxy::new(table, Arc::new(upstreams), context.assertion_key.clone(), context.config.server.max_message_bytes);
+        tokio::spawn(suite::mirror_upstream_health(context.upstreams.clone(), health.clone(), stop_rx));
+    }
+    let proxy = Proxy::new(
+        table,
+        context.upstreams.clone(),
+        context.assertion_key.clone(),
+        context.config.server.max_message_bytes,
+    );
     let routes = server::add_reflection(Routes::default().add_service(health_service), &listed)?;
     let routes = Routes::from(routes.into_axum_router().fallback_service(proxy));
     let mode = if context.config.is_all_in_one() { "all-in-one" } else { "distributed" };
@@ -60,6 +60,9 @@ pub async fn serve(
         stop.await;
         let _ = stop_tx.send(true);
     };
-    server::serve(listener, routes, health, &context.config.server, stop).await?;
+    let served = server::serve(listener, routes, health, &context.config.server, stop).await;
+    // Background work of the in-process services (outbox workers) stops with the server.
+    context.shutdown.trigger();
+    served?;
     Ok(())
 }

@@ -49,17 +49,16 @@ pub fn services() -> [ServiceSpec; 5] {
     ]
 }
 
-/// Starts every service in this process and returns them with the upstreams that reach them.
-pub async fn start_in_process(context: &ServiceContext) -> Result<(Vec<ServiceModule>, Upstreams), StartError> {
-    let mut upstreams = Upstreams::default();
+/// Starts every service in this process; each becomes reachable through the shared
+/// `context.upstreams` as soon as it has started.
+pub async fn start_in_process(context: &ServiceContext) -> Result<Vec<ServiceModule>, StartError> {
     let mut modules = Vec::new();
     for spec in services() {
-        let context = ServiceContext { upstreams: Arc::new(upstreams.clone()), ..context.clone() };
-        let module = (spec.start)(context).await?;
-        upstreams.set(spec.area, upstream::local(module.routes.clone()));
+        let module = (spec.start)(context.clone()).await?;
+        context.upstreams.set(spec.area, upstream::local(module.routes.clone()));
         modules.push(module);
     }
-    Ok((modules, upstreams))
+    Ok(modules)
 }
 
 /// The area a fully qualified service name belongs to (`portal.<area>.v1.X`).
@@ -68,23 +67,28 @@ fn area_of(service: &str) -> Option<&str> {
 }
 
 /// Keeps the gateway's health for each public service equal to the owning service's own
-/// report, until the gateway starts draining.
+/// report, and the overall status SERVING only while every one of them is, until the
+/// gateway starts draining.
 pub async fn mirror_upstream_health(
-    upstreams: Upstreams,
+    upstreams: Arc<Upstreams>,
     health: Health,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        let mut all_serving = true;
         for name in health.names() {
-            let Some(upstream) = area_of(name).and_then(|area| upstreams.get(area)) else {
-                continue;
+            let status = match area_of(name).and_then(|area| upstreams.get(area)) {
+                Some(upstream) => upstream_status(upstream, name).await,
+                None => ServingStatus::NotServing,
             };
-            let status = upstream_status(upstream, name).await;
             if *stopping.borrow() {
                 return;
             }
+            all_serving &= status == ServingStatus::Serving;
             health.set(name, status).await;
         }
+        let overall = if all_serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+        health.set("", overall).await;
         tokio::select! {
             _ = stopping.changed() => return,
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}

@@ -62,6 +62,12 @@ impl Auth {
     ) -> Result<OpenedSession, IdentityError> {
         let settings = self.settings.current().await?;
         let user = self.check_credentials(&settings, email, password, client_address).await?;
+        self.open_session(&settings, user.id).await
+    }
+
+    /// Opens a session for a user whose credentials were just established (a login, or
+    /// a redeemed invitation).
+    pub async fn open_session(&self, settings: &Effective, user_id: String) -> Result<OpenedSession, IdentityError> {
         let now = self.clock.now();
         let token = secrets::random_token(TOKEN_BYTES);
         let session_id = secrets::new_id();
@@ -72,15 +78,15 @@ impl Auth {
                 NewSession {
                     id: &session_id,
                     token_digest: &secrets::token_digest(&token),
-                    user_id: &user.id,
+                    user_id: &user_id,
                     expires_at,
                     idle_ms,
                 },
                 now,
             )
             .await?;
-        tracing::info!(user_id = %user.id, session_id = %session_id, "login");
-        Ok(OpenedSession { token, session_id, user_id: user.id, expires_at, idle_ms })
+        tracing::info!(%user_id, session_id = %session_id, "login");
+        Ok(OpenedSession { token, session_id, user_id, expires_at, idle_ms })
     }
 
     /// The active user with this email and password. Every failure (unknown email, wrong
@@ -239,6 +245,9 @@ impl Auth {
                 culture: "en-US",
                 home_page: "MainPage",
                 origin: "bootstrap",
+                organization_id: None,
+                organization_administrator: false,
+                account_id: None,
             },
             self.clock.now(),
         )

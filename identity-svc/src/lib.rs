@@ -7,14 +7,24 @@
 pub mod api;
 pub mod auth;
 pub mod domain;
+pub mod invitations;
 pub mod licensing;
+pub mod mail_outbox;
+pub mod organizations;
+pub mod recovery;
+pub mod registration;
+pub mod roles;
 pub mod storage;
 pub mod system_settings;
+pub mod tokens;
 pub mod users;
 
 use portal_proto::identity::{
-    audit_service_server::AuditServiceServer, identity_internal_service_server::IdentityInternalServiceServer,
-    licence_service_server::LicenceServiceServer, password_service_server::PasswordServiceServer,
+    account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
+    identity_internal_service_server::IdentityInternalServiceServer,
+    invitation_service_server::InvitationServiceServer, licence_service_server::LicenceServiceServer,
+    organization_service_server::OrganizationServiceServer, password_service_server::PasswordServiceServer,
+    registration_service_server::RegistrationServiceServer, role_service_server::RoleServiceServer,
     session_service_server::SessionServiceServer, settings_service_server::SettingsServiceServer,
     user_service_server::UserServiceServer,
 };
@@ -23,10 +33,17 @@ use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, servi
 pub use storage::MIGRATIONS;
 
 use crate::{
-    api::{AuditApi, InternalApi, LicenceApi, PasswordApi, SessionApi, SettingsApi, UserApi},
+    api::{AuditApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, RoleApi, SessionApi, SettingsApi, UserApi},
+    api::{InvitationApi, RegistrationApi},
     auth::Auth,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
+    invitations::Invitations,
     licensing::Licensing,
+    mail_outbox::{Mailer, Relay},
+    organizations::Organizations,
+    recovery::Recovery,
+    registration::Registrations,
+    roles::Roles,
     storage::Store,
     system_settings::SystemSettings,
     users::Users,
@@ -50,7 +67,18 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     store.sync_licence_products(&config.licences).await.map_err(|e| StartError::Other(e.to_string()))?;
     let hasher = PasswordHasher::default();
     let auth = Auth::new(store.clone(), hasher.clone(), settings.clone(), context.clock.clone());
-    let users = Users::new(store.clone(), hasher, settings.clone(), context.clock.clone());
+    let mailer = Mailer::default();
+    let relay = Relay::new(store.clone(), context.upstreams.clone(), context.assertion_key.clone(), &mailer);
+    let clock = &context.clock;
+    let invitations =
+        Invitations::new(store.clone(), auth.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer.clone());
+    let registrations =
+        Registrations::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer.clone());
+    let recovery = Recovery::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer);
+    let internal_settings = settings.clone();
+    let roles = Roles::new(store.clone(), context.clock.clone());
+    let users = Users::new(store.clone(), hasher, settings.clone(), roles.clone(), context.clock.clone());
+    let organizations = Organizations::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
     let licensing = Licensing::new(store.clone(), context.clock.clone());
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
@@ -61,13 +89,19 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     }
     let (routes, mut services) = service_routes!(context;
         SessionServiceServer<SessionApi>(SessionApi { auth: auth.clone() }) as Public,
-        PasswordServiceServer<PasswordApi>(PasswordApi { auth: auth.clone() }) as Public,
+        PasswordServiceServer<PasswordApi>(PasswordApi { auth: auth.clone(), recovery }) as Public,
+        InvitationServiceServer<InvitationApi>(InvitationApi { invitations, clock: clock.clone() }) as Public,
+        RegistrationServiceServer<RegistrationApi>(RegistrationApi { registrations }) as Public,
         SettingsServiceServer<SettingsApi>(SettingsApi { settings }) as Public,
-        UserServiceServer<UserApi>(UserApi { users }) as Public,
+        UserServiceServer<UserApi>(UserApi { users, organizations: organizations.clone() }) as Public,
+        OrganizationServiceServer<OrganizationApi>(OrganizationApi { organizations: organizations.clone() }) as Public,
+        AccountServiceServer<OrganizationApi>(OrganizationApi { organizations }) as Public,
+        RoleServiceServer<RoleApi>(RoleApi { roles }) as Public,
         LicenceServiceServer<LicenceApi>(LicenceApi { licensing }) as Public,
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
-        IdentityInternalServiceServer<InternalApi>(InternalApi { auth }) as Internal,
+        IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings }) as Internal,
     );
+    tokio::spawn(relay.run(context.shutdown.clone()));
     let (routes, pending) = api::pending::routes(&context, routes);
     services.extend(pending);
     Ok(ServiceModule { area: AREA, routes, services, database })

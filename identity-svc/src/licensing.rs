@@ -4,7 +4,7 @@
 use service_kit::{Caller, clock::Clock};
 
 use crate::{
-    domain::{IdentityError, authority, user::UserKind},
+    domain::{IdentityError, user::UserKind},
     storage::{AssignmentFilter, AssignmentRecord, AuditEntry, ProductRecord, Store},
 };
 
@@ -38,7 +38,7 @@ impl Licensing {
     }
 
     pub async fn products(&self, caller: &Caller) -> Result<Vec<ProductRecord>, IdentityError> {
-        if !authority::may_read_licence_products(caller) {
+        if !self.store.actor(caller).await?.may_read_licence_products() {
             return Err(IdentityError::NotAllowed("only employees may read the licence products"));
         }
         self.store.licence_products().await
@@ -54,7 +54,7 @@ impl Licensing {
 
     /// Gives `user_id` a seat of `product_id`; a repeat returns the existing seat.
     pub async fn assign(&self, caller: &Caller, user_id: &str, product_id: &str) -> Result<Assigned, IdentityError> {
-        if !authority::may_manage_users(caller) {
+        if !self.store.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may assign licences"));
         }
         let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
@@ -101,7 +101,7 @@ impl Licensing {
 
     /// Releases the seat `user_id` holds (if any) and ends the user's sessions.
     pub async fn release(&self, caller: &Caller, user_id: &str) -> Result<Option<AssignmentRecord>, IdentityError> {
-        if !authority::may_manage_users(caller) {
+        if !self.store.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may release licences"));
         }
         let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
@@ -136,7 +136,7 @@ impl Licensing {
         filter: &AssignmentFilter,
         limit: i64,
     ) -> Result<Vec<AssignmentRecord>, IdentityError> {
-        if !authority::may_manage_users(caller) {
+        if !self.store.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may list licence assignments"));
         }
         self.store.licence_assignments(filter, limit).await

@@ -4,7 +4,8 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    domain::{IdentityError, authority, email, password::PasswordHasher, password_policy, user::UserKind},
+    domain::{IdentityError, email, password::PasswordHasher, password_policy, user::UserKind},
+    roles::Roles,
     storage::{AuditEntry, Insertion, NewUser, Store, UserRecord},
     system_settings::SystemSettings,
 };
@@ -59,28 +60,49 @@ pub struct Users {
     store: Store,
     hasher: PasswordHasher,
     settings: SystemSettings,
+    roles: Roles,
     clock: Clock,
 }
 
 impl Users {
-    pub fn new(store: Store, hasher: PasswordHasher, settings: SystemSettings, clock: Clock) -> Self {
-        Self { store, hasher, settings, clock }
+    pub fn new(store: Store, hasher: PasswordHasher, settings: SystemSettings, roles: Roles, clock: Clock) -> Self {
+        Self { store, hasher, settings, roles, clock }
     }
 
     /// A user the caller may see; others are NOT_FOUND, as if they did not exist.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
-        let not_found = || IdentityError::UserNotFound(id.to_owned());
-        if !authority::may_read_user(caller, id) {
-            return Err(not_found());
+        let actor = self.store.actor(caller).await?;
+        self.store
+            .user(id)
+            .await?
+            .filter(|user| actor.may_read_user(user.as_target()))
+            .ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+    }
+
+    /// The user `id` if the caller may manage them: NOT_FOUND when they may not even see
+    /// them, PERMISSION_DENIED when they may see but not manage them.
+    async fn managed_user(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let user = self
+            .store
+            .user(id)
+            .await?
+            .filter(|user| actor.may_read_user(user.as_target()))
+            .ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        if actor.may_manage_user(user.as_target()) {
+            Ok(user)
+        } else {
+            Err(IdentityError::NotAllowed("you may not change this user"))
         }
-        self.store.user(id).await?.ok_or_else(not_found)
     }
 
     /// Creates one user by hand, with a seat of the named licence product for an external
     /// user. Nothing is created when any part fails (no seat, email taken, …).
     pub async fn create(&self, caller: &Caller, request: CreateUser) -> Result<UserRecord, IdentityError> {
-        if !authority::may_manage_users(caller) {
-            return Err(IdentityError::NotAllowed("only system administrators may create users"));
+        if !self.store.actor(caller).await?.may_manage_everything() {
+            return Err(IdentityError::NotAllowed(
+                "only system administrators may create users one by one; organization administrators use AddUsersByEmail",
+            ));
         }
         let idempotency_key =
             (!request.request_id.is_empty()).then(|| format!("{}/{}", caller.user_id, request.request_id));
@@ -121,18 +143,25 @@ impl Users {
             return Err(IdentityError::Invalid(problems));
         }
         let (Some(normalized), Some(kind)) = (normalized, kind) else { unreachable!("problems were reported") };
-        if !request.organization_id.is_empty() {
-            return Err(IdentityError::NotFound("organization", request.organization_id));
-        }
-        if request.organization_administrator {
+        let organization = match request.organization_id.as_str() {
+            "" => None,
+            id => Some(
+                self.store
+                    .organization(id)
+                    .await?
+                    .ok_or_else(|| IdentityError::NotFound("organization", id.to_owned()))?,
+            ),
+        };
+        if request.organization_administrator && organization.is_none() {
             return Err(IdentityError::Refused(
                 "ORGANIZATION_ADMINISTRATOR_NEEDS_ORGANIZATION",
                 "an organization administrator needs an organization".into(),
             ));
         }
-        if let Some(role) = request.role_ids.first() {
-            return Err(IdentityError::NotFound("role", role.clone()));
-        }
+        let roles = self
+            .roles
+            .assignable("role_ids", &request.role_ids, kind, organization.as_ref().map(|o| o.id.as_str()))
+            .await?;
         if request.send_invitation {
             return Err(IdentityError::NotYet("send_invitation: invitations are not available yet"));
         }
@@ -178,6 +207,9 @@ impl Users {
             culture: &culture,
             home_page: &home_page,
             origin: "manual",
+            organization_id: organization.as_ref().map(|o| o.id.as_str()),
+            organization_administrator: request.organization_administrator,
+            account_id: organization.as_ref().and_then(|o| o.account_id.as_deref()),
         };
         match Store::insert_user(&mut tx, &user, now).await? {
             Insertion::Created => {}
@@ -188,6 +220,9 @@ impl Users {
             && Store::take_seat(&mut tx, &id, &product.id, &caller.user_id, now).await?.is_none()
         {
             return Err(IdentityError::NoFreeSeat(product.id.clone()));
+        }
+        for role in &roles {
+            Store::add_membership(&mut tx, &role.id, &id, &caller.user_id, now).await?;
         }
         if let Some(key) = &idempotency_key
             && !Store::remember_result(&mut tx, "user.create", key, &id, now).await?
@@ -206,7 +241,7 @@ impl Users {
                 action: "user.create",
                 resource_type: "user",
                 resource_id: &id,
-                organization_id: "",
+                organization_id: organization.as_ref().map(|o| o.id.as_str()).unwrap_or_default(),
                 before_json: String::new(),
                 after_json: created_view.to_string(),
                 request_id: &request.request_id,
@@ -231,10 +266,7 @@ impl Users {
         etag: &str,
         release_licence: bool,
     ) -> Result<UserRecord, IdentityError> {
-        if !authority::may_manage_users(caller) {
-            return Err(self.refusal(caller, id));
-        }
-        let before = self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        let before = self.managed_user(caller, id).await?;
         Self::check_etag(&before, etag)?;
         if before.id == caller.user_id {
             return Err(IdentityError::Refused("CANNOT_DEACTIVATE_SELF", "you cannot deactivate yourself".into()));
@@ -285,10 +317,7 @@ impl Users {
         etag: &str,
         product: &str,
     ) -> Result<UserRecord, IdentityError> {
-        if !authority::may_manage_users(caller) {
-            return Err(self.refusal(caller, id));
-        }
-        let before = self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        let before = self.managed_user(caller, id).await?;
         Self::check_etag(&before, etag)?;
         if before.is_active() {
             return Ok(before);
@@ -336,15 +365,5 @@ impl Users {
         .await?;
         tx.commit().await?;
         self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
-    }
-
-    /// The refusal for a caller who may not manage users: those who may not even see the
-    /// user get NOT_FOUND, the others PERMISSION_DENIED.
-    fn refusal(&self, caller: &Caller, id: &str) -> IdentityError {
-        if authority::may_read_user(caller, id) {
-            IdentityError::NotAllowed("only system administrators may change users")
-        } else {
-            IdentityError::UserNotFound(id.to_owned())
-        }
     }
 }

@@ -64,26 +64,31 @@ impl Shutdown {
 
 /// One upstream per area; in the distributed mode the ones this process does not serve
 /// are remote, in the all-in-one default all are in process.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Upstreams {
-    entries: Vec<(&'static str, Upstream)>,
+    // Filled while an all-in-one process starts its services one after another, so a
+    // service started early (notify) still reaches one started later (identity).
+    entries: std::sync::RwLock<Vec<(&'static str, Upstream)>>,
 }
 
 impl std::fmt::Debug for Upstreams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.entries.iter().map(|(area, _)| area)).finish()
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f.debug_list().entries(entries.iter().map(|(area, _)| area)).finish()
     }
 }
 
 impl Upstreams {
-    pub fn set(&mut self, area: &'static str, upstream: Upstream) {
-        self.entries.retain(|(a, _)| *a != area);
-        self.entries.push((area, upstream));
+    pub fn set(&self, area: &'static str, upstream: Upstream) {
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|(a, _)| *a != area);
+        entries.push((area, upstream));
     }
 
     /// The upstream of `area` (`identity`, `access`, `case`, `partner`, `notify`).
     pub fn get(&self, area: &str) -> Option<Upstream> {
-        self.entries.iter().find(|(a, _)| *a == area).map(|(_, u)| u.clone())
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.iter().find(|(a, _)| *a == area).map(|(_, u)| u.clone())
     }
 }
 

@@ -45,6 +45,27 @@ pub fn next_page<T>(rows: &mut Vec<T>, page_size: i64, key: impl Fn(&T) -> (i64,
         .unwrap_or_default()
 }
 
+/// A page token for an ordering by a text key, then id (e.g. full name, then id).
+pub fn text_token(key: &str, id: &str) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    URL_SAFE_NO_PAD.encode(format!("{key}\u{0}{id}"))
+}
+
+/// The (text key, id) position a [`text_token`] carries; `None` for the first page.
+pub fn text_position(page_token: &str) -> Result<Option<(String, String)>, ApiError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    if page_token.is_empty() {
+        return Ok(None);
+    }
+    URL_SAFE_NO_PAD
+        .decode(page_token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.split_once('\u{0}').map(|(key, id)| (key.to_owned(), id.to_owned())))
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid("page_token", "is not a token this list returned; start again without one"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +80,8 @@ mod tests {
         assert_eq!(position(&token).unwrap(), Some((2, "b".to_owned())));
         assert!(position("garbage").is_err());
         assert_eq!(next_page(&mut rows, 2, |r| (r.0, &r.1)), "");
+        let token = text_token("Zoë / Ann", "id-1");
+        assert_eq!(text_position(&token).unwrap(), Some(("Zoë / Ann".to_owned(), "id-1".to_owned())));
+        assert!(text_position("!!").is_err());
     }
 }

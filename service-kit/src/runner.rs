@@ -70,7 +70,7 @@ enum Command {
 pub fn context_from_config(config: PortalConfig, clock: Clock) -> Result<ServiceContext, StartError> {
     let assertion_key = AssertionKey::from_config(&config.assertion);
     let cache = Cache::new(&config.cache)?;
-    let mut upstreams = Upstreams::default();
+    let upstreams = Upstreams::default();
     let u = &config.upstreams;
     for (area, address) in [
         ("identity", &u.identity),

@@ -166,16 +166,17 @@ impl Suite {
         Channel::from_shared(format!("http://{address}")).expect("uri").connect_lazy()
     }
 
-    /// Waits (a bounded time) until the gateway reports every public service SERVING.
+    /// Waits (a bounded time) until the gateway reports SERVING overall, which it does once
+    /// every public service is SERVING.
     async fn wait_until_serving(&self) {
         use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
         let mut health = HealthClient::new(self.channel());
         for _ in 0..200 {
-            let identity = health
-                .check(HealthCheckRequest { service: "portal.identity.v1.SessionService".into() })
+            let overall = health
+                .check(HealthCheckRequest { service: String::new() })
                 .await
                 .map(|r| r.into_inner().status() == ServingStatus::Serving);
-            if let Ok(true) = identity {
+            if let Ok(true) = overall {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -5,11 +5,12 @@ use portal_proto::identity::{self as pb, identity_internal_service_server::Ident
 use service_kit::{ApiError, clock::to_timestamp};
 use tonic::{Request, Response, Status};
 
-use crate::auth::Auth;
+use crate::{auth::Auth, system_settings::SystemSettings};
 
 #[derive(Debug, Clone)]
 pub struct InternalApi {
     pub auth: Auth,
+    pub settings: SystemSettings,
 }
 
 #[tonic::async_trait]
@@ -32,6 +33,17 @@ impl IdentityInternalService for InternalApi {
             organization_id: session.organization_id.unwrap_or_default(),
             session_id: session.id,
             expire_time: Some(to_timestamp(session.expires_at)),
+        }))
+    }
+
+    async fn get_mail_settings(
+        &self,
+        _request: Request<pb::GetMailSettingsRequest>,
+    ) -> Result<Response<pb::GetMailSettingsResponse>, Status> {
+        let settings = self.settings.current().await?;
+        Ok(Response::new(pb::GetMailSettingsResponse {
+            ssp_registration_mailbox: settings.stored.ssp_registration_mailbox,
+            public_base_url: settings.public_base_url,
         }))
     }
 }

@@ -3,17 +3,25 @@
 
 mod audit;
 mod internal;
+mod invitations;
 mod licences;
+mod organizations;
 mod password;
 pub mod pending;
+mod registration;
+mod roles;
 mod session;
 mod settings;
 mod users;
 
 pub use audit::AuditApi;
 pub use internal::InternalApi;
+pub use invitations::InvitationApi;
 pub use licences::LicenceApi;
+pub use organizations::OrganizationApi;
 pub use password::PasswordApi;
+pub use registration::RegistrationApi;
+pub use roles::RoleApi;
 pub use session::SessionApi;
 pub use settings::SettingsApi;
 pub use users::UserApi;

@@ -1,15 +1,16 @@
-//! `portal.identity.v1.PasswordService`: changing one's password. Recovery arrives with
-//! the rest of the identity issue (it needs notify-svc's email).
+//! `portal.identity.v1.PasswordService`: changing one's password, and recovering a
+//! forgotten one with an emailed link.
 
 use portal_proto::identity::{self as pb, password_service_server::PasswordService};
 use service_kit::{Caller, error::Violations};
 use tonic::{Request, Response, Status};
 
-use crate::{auth::Auth, domain::password_policy};
+use crate::{auth::Auth, domain::password_policy, recovery::Recovery};
 
 #[derive(Debug, Clone)]
 pub struct PasswordApi {
     pub auth: Auth,
+    pub recovery: Recovery,
 }
 
 #[tonic::async_trait]
@@ -36,15 +37,28 @@ impl PasswordService for PasswordApi {
 
     async fn request_password_recovery(
         &self,
-        _request: Request<pb::RequestPasswordRecoveryRequest>,
+        request: Request<pb::RequestPasswordRecoveryRequest>,
     ) -> Result<Response<pb::RequestPasswordRecoveryResponse>, Status> {
-        Err(Status::unimplemented("RequestPasswordRecovery is not implemented yet (it needs notify-svc's email)"))
+        let email = request.into_inner().email;
+        self.recovery.request(&email).await?;
+        Ok(Response::new(pb::RequestPasswordRecoveryResponse {}))
     }
 
     async fn reset_password(
         &self,
-        _request: Request<pb::ResetPasswordRequest>,
+        request: Request<pb::ResetPasswordRequest>,
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
-        Err(Status::unimplemented("ResetPassword is not implemented yet (it needs notify-svc's email)"))
+        let client_address = Caller::of(&request)?.client_address.clone();
+        let pb::ResetPasswordRequest { token, new_password } = request.into_inner();
+        let mut violations = Violations::new();
+        if token.is_empty() {
+            violations.add("token", "is required: the token from the recovery link");
+        }
+        if new_password.is_empty() {
+            violations.add("new_password", "is required");
+        }
+        violations.finish()?;
+        let email = self.recovery.reset(&token, &new_password, &client_address).await?;
+        Ok(Response::new(pb::ResetPasswordResponse { email }))
     }
 }

@@ -4,13 +4,8 @@
 //! message "Not yet implemented" until its issue lands.
 
 use portal_proto::identity::{
-    account_service_server::{AccountService, AccountServiceServer},
     contact_service_server::{ContactService, ContactServiceServer},
-    invitation_service_server::{InvitationService, InvitationServiceServer},
-    organization_service_server::{OrganizationService, OrganizationServiceServer},
     provisioning_service_server::{ProvisioningService, ProvisioningServiceServer},
-    registration_service_server::{RegistrationService, RegistrationServiceServer},
-    role_service_server::{RoleService, RoleServiceServer},
 };
 use service_kit::{ServiceContext, service_routes};
 use tonic::service::Routes;
@@ -20,22 +15,12 @@ use tonic::service::Routes;
 pub struct Pending;
 
 impl ContactService for Pending {}
-impl AccountService for Pending {}
-impl InvitationService for Pending {}
-impl OrganizationService for Pending {}
 impl ProvisioningService for Pending {}
-impl RegistrationService for Pending {}
-impl RoleService for Pending {}
 
 /// Adds the pending services to `routes`; returns the routes and the names added.
 pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
     service_routes!(context, routes;
         ContactServiceServer<Pending>(Pending) as Public,
-        AccountServiceServer<Pending>(Pending) as Public,
-        InvitationServiceServer<Pending>(Pending) as Public,
-        OrganizationServiceServer<Pending>(Pending) as Public,
         ProvisioningServiceServer<Pending>(Pending) as Public,
-        RegistrationServiceServer<Pending>(Pending) as Public,
-        RoleServiceServer<Pending>(Pending) as Public,
     )
 }

@@ -4,11 +4,25 @@ use portal_proto::identity::{self as pb, session_service_server::SessionService}
 use service_kit::{Caller, clock::to_timestamp, error::Violations};
 use tonic::{Request, Response, Status};
 
-use crate::{auth::Auth, domain::password_policy};
+use crate::{
+    auth::{Auth, OpenedSession},
+    domain::password_policy,
+};
 
 #[derive(Debug, Clone)]
 pub struct SessionApi {
     pub auth: Auth,
+}
+
+/// The API form of a session just opened (Login, RedeemInvitation).
+pub fn login_response(opened: OpenedSession) -> pb::LoginResponse {
+    pb::LoginResponse {
+        token: opened.token,
+        session_id: opened.session_id,
+        user_id: opened.user_id,
+        expire_time: Some(to_timestamp(opened.expires_at)),
+        idle_timeout_seconds: opened.idle_ms / 1000,
+    }
 }
 
 #[tonic::async_trait]
@@ -29,13 +43,7 @@ impl SessionService for SessionApi {
         }
         violations.finish()?;
         let opened = self.auth.login(&email, &password, &client_address).await?;
-        Ok(Response::new(pb::LoginResponse {
-            token: opened.token,
-            session_id: opened.session_id,
-            user_id: opened.user_id,
-            expire_time: Some(to_timestamp(opened.expires_at)),
-            idle_timeout_seconds: opened.idle_ms / 1000,
-        }))
+        Ok(Response::new(login_response(opened)))
     }
 
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<()>, Status> {

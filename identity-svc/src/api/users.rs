@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::user::UserKind,
+    organizations::{AddOutcome, AddUsersByEmail, Organizations},
     storage::UserRecord,
     users::{CreateUser, Users},
 };
@@ -14,6 +15,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct UserApi {
     pub users: Users,
+    pub organizations: Organizations,
 }
 
 /// The API form of a stored user.
@@ -41,7 +43,7 @@ pub fn to_proto(user: UserRecord) -> pb::User {
         contact_id: user.contact_id,
         full_name: user.full_name,
         organization_id: user.organization_id.unwrap_or_default(),
-        organization_administrator: false,
+        organization_administrator: user.organization_administrator != 0,
         licence_product_id: user.licence_product_id.unwrap_or_default(),
         role_ids: Vec::new(),
         culture: user.culture,
@@ -129,9 +131,64 @@ impl UserService for UserApi {
 
     async fn add_users_by_email(
         &self,
-        _request: Request<pb::AddUsersByEmailRequest>,
+        request: Request<pb::AddUsersByEmailRequest>,
     ) -> Result<Response<pb::AddUsersByEmailResponse>, Status> {
-        Err(later("AddUsersByEmail"))
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let results = self
+            .organizations
+            .add_users_by_email(
+                &caller,
+                AddUsersByEmail {
+                    organization_id: r.organization_id,
+                    emails: r.emails,
+                    role_ids: r.role_ids,
+                    organization_administrator: r.organization_administrator,
+                    licence_product_id: r.licence_product_id,
+                    send_invitations: r.send_invitations,
+                },
+            )
+            .await?;
+        let results = results
+            .into_iter()
+            .map(|result| {
+                let mut item = pb::AddUserByEmailResult {
+                    email: result.email,
+                    normalized_email: result.normalized_email,
+                    ..Default::default()
+                };
+                let (outcome, user_id, contact_id) = match result.outcome {
+                    AddOutcome::CreatedWithNewContact { user_id, contact_id } => {
+                        (pb::AddUserByEmailOutcome::CreatedWithNewContact, user_id, contact_id)
+                    }
+                    AddOutcome::CreatedForExistingContact { user_id, contact_id } => {
+                        (pb::AddUserByEmailOutcome::CreatedForExistingContact, user_id, contact_id)
+                    }
+                    AddOutcome::AlreadyMember { user_id, contact_id } => {
+                        (pb::AddUserByEmailOutcome::AlreadyMember, user_id, contact_id)
+                    }
+                    AddOutcome::Failed(reason, message) => {
+                        let code = match reason {
+                            "INVALID_EMAIL" | "DUPLICATE_EMAIL_IN_REQUEST" => tonic::Code::InvalidArgument,
+                            "EMAIL_ALREADY_USED" | "CONTACT_ALREADY_HAS_USER" => tonic::Code::AlreadyExists,
+                            _ => tonic::Code::FailedPrecondition,
+                        };
+                        item.error = Some(pb::ItemError {
+                            code: code as i32,
+                            reason: reason.into(),
+                            message,
+                            field: "emails".into(),
+                        });
+                        (pb::AddUserByEmailOutcome::Failed, String::new(), String::new())
+                    }
+                };
+                item.outcome = outcome.into();
+                item.user_id = user_id;
+                item.contact_id = contact_id;
+                item
+            })
+            .collect();
+        Ok(Response::new(pb::AddUsersByEmailResponse { results }))
     }
 
     async fn list_users(

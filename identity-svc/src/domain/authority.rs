@@ -1,23 +1,105 @@
-//! Who may manage and read users and seats.
+//! Who may do what to users, organizations, roles and seats.
 //!
-//! Today: system administrators manage everything; every user reads themselves;
-//! employees read every user. Portal user administrators (the `CanAdministratePortalUsers`
-//! system operation) and organization administrators gain their rights when access-svc
-//! evaluates system operations and organizations exist (the identity and access issues).
+//! System administrators may do everything. Organization administrators manage their
+//! own organization: its users, its administrators and its roles. External users see
+//! themselves and their own organization; employees read everything. Portal user
+//! administrators (employees with the `CanAdministratePortalUsers` system operation)
+//! gain their rights when access-svc evaluates system operations (the access issue);
+//! until then only system administrators act for them.
 
 use service_kit::{Caller, CallerKind};
 
-/// May `caller` create, deactivate, reactivate users and assign or release seats?
-pub fn may_manage_users(caller: &Caller) -> bool {
-    caller.system_administrator
+/// The caller with the facts about them that decide (read fresh on every call, so a
+/// demotion applies to the very next request).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub caller: Caller,
+    pub organization_id: Option<String>,
+    pub organization_administrator: bool,
 }
 
-/// May `caller` read the user `user_id`?
-pub fn may_read_user(caller: &Caller, user_id: &str) -> bool {
-    caller.system_administrator || caller.kind == CallerKind::Employee || caller.user_id == user_id
+/// What the rules need to know about a user being acted on.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub user_id: &'a str,
+    pub organization_id: Option<&'a str>,
+    pub external: bool,
 }
 
-/// May `caller` read the licence products?
-pub fn may_read_licence_products(caller: &Caller) -> bool {
-    caller.system_administrator || caller.kind == CallerKind::Employee
+impl Actor {
+    fn is_employee(&self) -> bool {
+        self.caller.kind == CallerKind::Employee
+    }
+
+    /// Administrator of exactly this organization.
+    pub fn administers(&self, organization_id: &str) -> bool {
+        self.organization_administrator && self.organization_id.as_deref() == Some(organization_id)
+    }
+
+    /// May manage the organization: its users, administrators and roles.
+    pub fn may_manage_organization(&self, organization_id: &str) -> bool {
+        self.caller.system_administrator || self.administers(organization_id)
+    }
+
+    /// May see that the organization exists.
+    pub fn may_see_organization(&self, organization_id: &str) -> bool {
+        self.caller.system_administrator
+            || self.is_employee()
+            || self.organization_id.as_deref() == Some(organization_id)
+    }
+
+    /// May create organizations, accounts and global roles, and users outside any organization.
+    pub fn may_manage_everything(&self) -> bool {
+        self.caller.system_administrator
+    }
+
+    /// May deactivate, reactivate or otherwise manage this user.
+    pub fn may_manage_user(&self, target: Target<'_>) -> bool {
+        self.caller.system_administrator
+            || (target.external && target.organization_id.is_some_and(|o| self.administers(o)))
+    }
+
+    /// May read this user.
+    pub fn may_read_user(&self, target: Target<'_>) -> bool {
+        self.caller.system_administrator
+            || self.is_employee()
+            || self.caller.user_id == target.user_id
+            || self.may_manage_user(target)
+    }
+
+    /// May assign and release seats.
+    pub fn may_manage_licences(&self) -> bool {
+        self.caller.system_administrator
+    }
+
+    /// May read the licence products.
+    pub fn may_read_licence_products(&self) -> bool {
+        self.caller.system_administrator || self.is_employee() || self.organization_administrator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(kind: CallerKind, organization: Option<&str>, admin: bool) -> Actor {
+        Actor {
+            caller: Caller { kind, user_id: "me".into(), ..Caller::anonymous() },
+            organization_id: organization.map(Into::into),
+            organization_administrator: admin,
+        }
+    }
+
+    #[test]
+    fn organization_administrators_manage_only_their_own_organization() {
+        let admin = actor(CallerKind::External, Some("acme"), true);
+        let own = Target { user_id: "u", organization_id: Some("acme"), external: true };
+        let other = Target { user_id: "v", organization_id: Some("globex"), external: true };
+        assert!(admin.may_manage_user(own) && admin.may_manage_organization("acme"));
+        assert!(!admin.may_manage_user(other) && !admin.may_manage_organization("globex"));
+        assert!(!admin.may_read_user(other));
+        let member = actor(CallerKind::External, Some("acme"), false);
+        assert!(!member.may_manage_user(own) && member.may_see_organization("acme"));
+        assert!(!member.may_see_organization("globex"));
+    }
 }

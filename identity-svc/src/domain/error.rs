@@ -26,9 +26,18 @@ pub enum IdentityError {
     /// The resource changed since the caller read it.
     #[error("the {0} changed since you read them; read them again and retry with the new etag")]
     Stale(&'static str),
+    /// Bad input in one field that breaks a named rule (field, problem, reason).
+    #[error("{0} {1}")]
+    InvalidBecause(&'static str, String, &'static str),
+    /// A resource with the same identity exists (reason, message).
+    #[error("{1}")]
+    AlreadyExists(&'static str, String),
     /// A rule refuses the action (reason, message).
     #[error("{1}")]
     Refused(&'static str, String),
+    /// An emailed link's token that is unknown or was issued for another purpose.
+    #[error("this link is not valid: check that it was copied whole, or ask for a new one")]
+    TokenNotFound,
     /// Another user already has this email.
     #[error("another user already has the email {0}")]
     EmailAlreadyUsed(String),
@@ -72,6 +81,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::UserNotFound(id) => ApiError::NotFound { resource: "user", id },
             IdentityError::NotFound(resource, id) => ApiError::NotFound { resource, id },
             IdentityError::Refused(reason, message) => ApiError::FailedPrecondition { reason, message },
+            IdentityError::TokenNotFound => ApiError::NotFound { resource: "link token", id: String::new() },
+            IdentityError::InvalidBecause(field, problem, reason) => ApiError::invalid_because(field, problem, reason),
+            IdentityError::AlreadyExists(reason, message) => ApiError::AlreadyExists { reason, message },
             IdentityError::NotYet(message) => ApiError::Unimplemented { message: message.into() },
             IdentityError::EmailAlreadyUsed(_) => {
                 ApiError::AlreadyExists { reason: "EMAIL_ALREADY_USED", message: error.to_string() }
@@ -110,6 +122,17 @@ impl From<IdentityError> for ApiError {
 
 impl From<IdentityError> for tonic::Status {
     fn from(error: IdentityError) -> Self {
+        if let IdentityError::TokenNotFound = error {
+            // NOT_FOUND with an ErrorInfo reason, which ApiError::NotFound does not carry.
+            use tonic_types::{ErrorDetails, StatusExt};
+            let mut details = ErrorDetails::with_resource_info("link token", "", "", error.to_string());
+            details.set_error_info(
+                "TOKEN_NOT_FOUND",
+                service_kit::error::ERROR_DOMAIN,
+                std::collections::HashMap::new(),
+            );
+            return tonic::Status::with_error_details(tonic::Code::NotFound, error.to_string(), details);
+        }
         ApiError::from(error).into()
     }
 }

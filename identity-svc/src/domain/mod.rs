@@ -6,8 +6,10 @@ pub mod email;
 pub mod error;
 pub mod password;
 pub mod password_policy;
+pub mod roles;
 pub mod session;
 pub mod settings;
+pub mod tokens;
 pub mod user;
 
 pub use error::IdentityError;

@@ -3,14 +3,20 @@
 mod audit;
 mod licences;
 mod login_failures;
+mod mail_outbox;
+mod roles;
 mod sessions;
 mod settings;
+mod tokens;
 mod users;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
+pub use mail_outbox::{OutboxRow, OutgoingEmail};
+pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
+pub use tokens::{InvitationFilter, InvitationRecord, NewInvitation, NewToken, RegistrationRecord, TokenRecord};
 pub use users::{Insertion, NewUser, UserRecord};
 
 use service_kit::db::{Database, Migrations};

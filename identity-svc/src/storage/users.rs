@@ -15,6 +15,7 @@ pub struct UserRecord {
     pub full_name: String,
     pub kind: String,
     pub organization_id: Option<String>,
+    pub organization_administrator: i16,
     /// 0 or 1: flags are SMALLINT because sqlx's `Any` driver cannot read SQLite booleans.
     pub system_administrator: i16,
     pub active: i16,
@@ -40,6 +41,10 @@ impl UserRecord {
 
     pub fn is_system_administrator(&self) -> bool {
         self.system_administrator != 0
+    }
+
+    pub fn is_organization_administrator(&self) -> bool {
+        self.organization_administrator != 0
     }
 
     /// Employees need no licence; external users need a seat to log in.
@@ -70,9 +75,13 @@ pub struct NewUser<'a> {
     pub culture: &'a str,
     pub home_page: &'a str,
     pub origin: &'a str,
+    pub organization_id: Option<&'a str>,
+    pub organization_administrator: bool,
+    /// The account a new contact is created in.
+    pub account_id: Option<&'a str>,
 }
 
-const USER_SELECT: &str = "SELECT u.id, u.contact_id, u.email, c.full_name, u.kind, u.organization_id, \
+const USER_SELECT: &str = "SELECT u.id, u.contact_id, u.email, c.full_name, u.kind, u.organization_id, u.organization_administrator, \
      u.system_administrator, u.active, u.password_hash, u.culture, u.home_page, u.origin, \
      la.licence_product_id, u.deactivated_at, u.version, u.created_at, u.updated_at \
      FROM users u JOIN contacts c ON c.id = u.contact_id LEFT JOIN licence_assignments la ON la.user_id = u.id";
@@ -161,11 +170,13 @@ impl Store {
             None => {
                 new_contact_id = service_kit::secrets::new_id();
                 sqlx::query(
-                    "INSERT INTO contacts (id, full_name, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                    "INSERT INTO contacts (id, full_name, email, account_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
                 )
                 .bind(&new_contact_id)
                 .bind(user.full_name)
                 .bind(user.email)
+                .bind(user.account_id)
                 .bind(now)
                 .execute(&mut *connection)
                 .await?;
@@ -181,8 +192,9 @@ impl Store {
         }
         let inserted = sqlx::query(
             "INSERT INTO users (id, contact_id, email, email_normalized, kind, system_administrator, active, \
-             password_hash, culture, home_page, origin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $11) ON CONFLICT (email_normalized) DO NOTHING",
+             password_hash, culture, home_page, origin, organization_id, organization_administrator, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $12, $13, $11, $11) \
+             ON CONFLICT (email_normalized) DO NOTHING",
         )
         .bind(user.id)
         .bind(contact_id)
@@ -195,10 +207,66 @@ impl Store {
         .bind(user.home_page)
         .bind(user.origin)
         .bind(now)
+        .bind(user.organization_id)
+        .bind(i16::from(user.organization_administrator))
         .execute(&mut *connection)
         .await?
         .rows_affected();
         Ok(if inserted == 1 { Insertion::Created } else { Insertion::EmailTaken })
+    }
+
+    /// The contacts whose email matches `email_normalized` (case-insensitively).
+    pub async fn contacts_with_email(
+        &self,
+        email_normalized: &str,
+    ) -> Result<Vec<(String, Option<String>)>, IdentityError> {
+        Ok(sqlx::query_as("SELECT id, account_id FROM contacts WHERE lower(email) = $1 ORDER BY created_at, id")
+            .bind(email_normalized)
+            .fetch_all(&self.db.pool)
+            .await?)
+    }
+
+    /// Sets or clears a user's organization administrator flag; false when unchanged.
+    pub async fn set_organization_administrator(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        administrator: bool,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let changed = sqlx::query(
+            "UPDATE users SET organization_administrator = $1, updated_at = $2, version = version + 1 \
+             WHERE id = $3 AND organization_administrator <> $1",
+        )
+        .bind(i16::from(administrator))
+        .bind(now)
+        .bind(user_id)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Up to `limit` users of an organization, by full name then id, after `after`.
+    pub async fn organization_members(
+        &self,
+        organization_id: &str,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, IdentityError> {
+        let (after_name, after_id) = after.unwrap_or_default();
+        let first_page = i16::from(after_id.is_empty());
+        let sql = format!(
+            "{USER_SELECT} WHERE u.organization_id = $1 AND ($2 = 1 OR c.full_name > $3 OR (c.full_name = $3 AND u.id > $4)) \
+             ORDER BY c.full_name, u.id LIMIT $5"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(organization_id)
+            .bind(first_page)
+            .bind(after_name)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.db.pool)
+            .await?)
     }
 
     /// Sets a user's active flag; returns false when it already had that value.
@@ -235,5 +303,36 @@ impl Store {
             .execute(connection)
             .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// The caller with their organization and administrator flag as stored now.
+    pub async fn actor(&self, caller: &service_kit::Caller) -> Result<crate::domain::authority::Actor, IdentityError> {
+        let row: Option<(Option<String>, i16)> = if caller.is_user() {
+            sqlx::query_as("SELECT organization_id, organization_administrator FROM users WHERE id = $1")
+                .bind(&caller.user_id)
+                .fetch_optional(&self.db.pool)
+                .await?
+        } else {
+            None
+        };
+        let (organization_id, administrator) = row.unwrap_or_default();
+        Ok(crate::domain::authority::Actor {
+            caller: caller.clone(),
+            organization_id,
+            organization_administrator: administrator != 0,
+        })
+    }
+}
+
+impl UserRecord {
+    /// The facts the authority rules need about this user.
+    pub fn as_target(&self) -> crate::domain::authority::Target<'_> {
+        crate::domain::authority::Target {
+            user_id: &self.id,
+            organization_id: self.organization_id.as_deref(),
+            external: self.kind() == UserKind::External,
+        }
     }
 }

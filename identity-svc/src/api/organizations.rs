@@ -1,0 +1,226 @@
+//! `portal.identity.v1.OrganizationService` and `AccountService`: accounts, portal
+//! organizations, their administrators and members.
+
+use portal_proto::identity::{
+    self as pb, account_service_server::AccountService, organization_service_server::OrganizationService,
+};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    api::users::to_proto as user_to_proto,
+    organizations::{CreateOrganization, Organizations},
+    storage::{AccountRecord, RoleRecord},
+};
+
+#[derive(Debug, Clone)]
+pub struct OrganizationApi {
+    pub organizations: Organizations,
+}
+
+fn organization_to_proto(role: RoleRecord, member_count: i64, phone: String) -> pb::Organization {
+    pb::Organization {
+        partner: false,
+        member_count: member_count.try_into().unwrap_or(i32::MAX),
+        etag: role.version.to_string(),
+        create_time: Some(to_timestamp(role.created_at)),
+        update_time: Some(to_timestamp(role.updated_at)),
+        id: role.id,
+        display_name: role.display_name,
+        account_id: role.account_id.unwrap_or_default(),
+        parent_role_id: role.parent_id.unwrap_or_default(),
+        phone,
+        addresses: Vec::new(),
+        default_licence_product_id: role.default_licence_product_id.unwrap_or_default(),
+    }
+}
+
+fn account_to_proto(account: AccountRecord, organization_id: String) -> pb::Account {
+    let kind = if account.r#type == "partner" { pb::AccountType::Partner } else { pb::AccountType::Customer };
+    pb::Account {
+        id: account.id,
+        name: account.name,
+        r#type: kind.into(),
+        phone: account.phone,
+        web: account.web,
+        addresses: Vec::new(),
+        primary_contact_id: String::new(),
+        organization_id,
+        etag: account.version.to_string(),
+        create_time: Some(to_timestamp(account.created_at)),
+        update_time: Some(to_timestamp(account.updated_at)),
+    }
+}
+
+fn later(rpc: &str) -> Status {
+    Status::unimplemented(format!("{rpc} is not implemented yet (identity issue)"))
+}
+
+fn required(field: &'static str, value: &str) -> Result<(), Status> {
+    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
+}
+
+impl OrganizationApi {
+    async fn organization_response(&self, caller: &Caller, id: &str) -> Result<pb::Organization, Status> {
+        let (organization, members) = self.organizations.get(caller, id).await?;
+        let partner = organization.parent_id.as_deref() == Some(crate::domain::roles::PARTNERS);
+        let account = match organization.account_id.as_deref() {
+            Some(account_id) => Some(self.organizations.account(caller, account_id).await?),
+            None => None,
+        };
+        let phone = account.map(|a| a.phone).unwrap_or_default();
+        Ok(pb::Organization { partner, ..organization_to_proto(organization, members, phone) })
+    }
+}
+
+#[tonic::async_trait]
+impl OrganizationService for OrganizationApi {
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let organization =
+            request.into_inner().organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
+        let created = self
+            .organizations
+            .create_organization(
+                &caller,
+                CreateOrganization {
+                    account_id: organization.account_id,
+                    display_name: organization.display_name,
+                    parent_role_id: organization.parent_role_id,
+                    default_licence_product_id: organization.default_licence_product_id,
+                },
+            )
+            .await?;
+        Ok(Response::new(self.organization_response(&caller, &created.id).await?))
+    }
+
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        Ok(Response::new(self.organization_response(&caller, &id).await?))
+    }
+
+    async fn list_organization_members(
+        &self,
+        request: Request<pb::ListOrganizationMembersRequest>,
+    ) -> Result<Response<pb::ListOrganizationMembersResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("organization_id", &r.organization_id)?;
+        if r.active.is_some() || r.organization_administrator.is_some() || !r.role_id.is_empty() || !r.text.is_empty() {
+            return Err(later("Filtering ListOrganizationMembers"));
+        }
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let mut members = self.organizations.members(&caller, &r.organization_id, after, page_size + 1).await?;
+        let next_page_token = if members.len() as i64 > page_size {
+            members.truncate(page_size as usize);
+            members.last().map(|m| paging::text_token(&m.full_name, &m.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let members = members
+            .into_iter()
+            .map(|user| pb::OrganizationMember {
+                user: Some(user_to_proto(user)),
+                latest_invitation_state: 0,
+                latest_invitation_time: None,
+            })
+            .collect();
+        Ok(Response::new(pb::ListOrganizationMembersResponse { members, next_page_token }))
+    }
+
+    async fn promote_organization_administrator(
+        &self,
+        request: Request<pb::PromoteOrganizationAdministratorRequest>,
+    ) -> Result<Response<pb::PromoteOrganizationAdministratorResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("organization_id", &r.organization_id)?;
+        required("user_id", &r.user_id)?;
+        let user = self.organizations.set_administrator(&caller, &r.organization_id, &r.user_id, true).await?;
+        Ok(Response::new(pb::PromoteOrganizationAdministratorResponse { user: Some(user_to_proto(user)) }))
+    }
+
+    async fn demote_organization_administrator(
+        &self,
+        request: Request<pb::DemoteOrganizationAdministratorRequest>,
+    ) -> Result<Response<pb::DemoteOrganizationAdministratorResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("organization_id", &r.organization_id)?;
+        required("user_id", &r.user_id)?;
+        let user = self.organizations.set_administrator(&caller, &r.organization_id, &r.user_id, false).await?;
+        Ok(Response::new(pb::DemoteOrganizationAdministratorResponse { user: Some(user_to_proto(user)) }))
+    }
+
+    async fn list_organizations(
+        &self,
+        _request: Request<pb::ListOrganizationsRequest>,
+    ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
+        Err(later("ListOrganizations"))
+    }
+
+    async fn update_organization(
+        &self,
+        _request: Request<pb::UpdateOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
+        Err(later("UpdateOrganization"))
+    }
+
+    async fn delete_organization(
+        &self,
+        _request: Request<pb::DeleteOrganizationRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(later("DeleteOrganization"))
+    }
+
+    async fn add_organization_members(
+        &self,
+        _request: Request<pb::AddOrganizationMembersRequest>,
+    ) -> Result<Response<pb::AddOrganizationMembersResponse>, Status> {
+        Err(later("AddOrganizationMembers"))
+    }
+
+    async fn remove_organization_member(
+        &self,
+        _request: Request<pb::RemoveOrganizationMemberRequest>,
+    ) -> Result<Response<pb::RemoveOrganizationMemberResponse>, Status> {
+        Err(later("RemoveOrganizationMember"))
+    }
+}
+
+#[tonic::async_trait]
+impl AccountService for OrganizationApi {
+    async fn create_account(
+        &self,
+        request: Request<pb::CreateAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let account = request.into_inner().account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
+        let partner = match account.r#type() {
+            pb::AccountType::Partner => true,
+            pb::AccountType::Customer => false,
+            pb::AccountType::Unspecified => {
+                return Err(ApiError::invalid("account.type", "is required: customer or partner").into());
+            }
+        };
+        let created = self.organizations.create_account(&caller, &account.name, partner).await?;
+        Ok(Response::new(account_to_proto(created, String::new())))
+    }
+
+    async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        let account = self.organizations.account(&caller, &id).await?;
+        Ok(Response::new(account_to_proto(account, String::new())))
+    }
+}

@@ -1,0 +1,173 @@
+//! `portal.identity.v1.RoleService`: roles of the tree and functional roles, and the
+//! users in them.
+
+use portal_proto::identity::{self as pb, role_service_server::RoleService};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    domain::user::UserKind,
+    roles::{CreatableKind, CreateRole, Membership, Roles, Source},
+    storage::{MembershipRecord, RoleRecord},
+};
+
+#[derive(Debug, Clone)]
+pub struct RoleApi {
+    pub roles: Roles,
+}
+
+pub fn role_to_proto(role: RoleRecord) -> pb::Role {
+    let kind = match role.kind.as_str() {
+        "organizational" => pb::RoleKind::Organizational,
+        "organization" => pb::RoleKind::Organization,
+        _ => pb::RoleKind::Functional,
+    };
+    let well_known = match role.well_known.as_str() {
+        "all_external_users" => pb::WellKnownRole::AllExternalUsers,
+        "all_employees" => pb::WellKnownRole::AllEmployees,
+        "partners" => pb::WellKnownRole::Partners,
+        "partner_portal_users" => pb::WellKnownRole::PartnerPortalUsers,
+        _ => pb::WellKnownRole::Unspecified,
+    };
+    let aliases =
+        if well_known == pb::WellKnownRole::AllExternalUsers { vec!["All portal users".into()] } else { Vec::new() };
+    pb::Role {
+        kind: kind.into(),
+        user_kind: pb::UserKind::from(UserKind::from_stored(&role.user_kind)).into(),
+        well_known: well_known.into(),
+        aliases,
+        direct_member_count: 0,
+        etag: role.version.to_string(),
+        create_time: Some(to_timestamp(role.created_at)),
+        update_time: Some(to_timestamp(role.updated_at)),
+        id: role.id,
+        display_name: role.display_name,
+        parent_role_id: role.parent_id.unwrap_or_default(),
+        organization_id: role.organization_id.unwrap_or_default(),
+        description: role.description,
+    }
+}
+
+fn direct(record: MembershipRecord) -> pb::RoleMembership {
+    pb::RoleMembership {
+        role_id: record.role_id,
+        member: Some(pb::role_membership::Member::UserId(record.user_id)),
+        source: pb::MembershipSource::Direct.into(),
+        via_role_id: String::new(),
+        create_time: Some(to_timestamp(record.created_at)),
+        created_by_user_id: record.created_by,
+    }
+}
+
+fn membership_to_proto(membership: Membership) -> pb::RoleMembership {
+    let (source, via, create_time, created_by) = match membership.source {
+        Source::Direct { created_at, created_by } => {
+            (pb::MembershipSource::Direct, String::new(), Some(to_timestamp(created_at)), created_by)
+        }
+        Source::Implicit => (pb::MembershipSource::Implicit, String::new(), None, String::new()),
+        Source::Inherited { via } => (pb::MembershipSource::Inherited, via, None, String::new()),
+    };
+    pb::RoleMembership {
+        role_id: membership.role_id,
+        member: Some(pb::role_membership::Member::UserId(membership.user_id)),
+        source: source.into(),
+        via_role_id: via,
+        create_time,
+        created_by_user_id: created_by,
+    }
+}
+
+#[tonic::async_trait]
+impl RoleService for RoleApi {
+    async fn create_role(&self, request: Request<pb::CreateRoleRequest>) -> Result<Response<pb::Role>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let role = request.into_inner().role.ok_or_else(|| ApiError::invalid("role", "is required"))?;
+        let kind = match role.kind() {
+            pb::RoleKind::Organizational => CreatableKind::Organizational,
+            pb::RoleKind::Functional => CreatableKind::Functional,
+            pb::RoleKind::Organization => {
+                return Err(ApiError::invalid_because(
+                    "role.kind",
+                    "organizations are created with OrganizationService.CreateOrganization",
+                    "USE_ORGANIZATION_SERVICE",
+                )
+                .into());
+            }
+            pb::RoleKind::Unspecified => {
+                return Err(ApiError::invalid("role.kind", "is required: organizational or functional").into());
+            }
+        };
+        let user_kind = match role.user_kind() {
+            pb::UserKind::Employee => Some(UserKind::Employee),
+            pb::UserKind::External => Some(UserKind::External),
+            pb::UserKind::Unspecified => None,
+        };
+        let created = self
+            .roles
+            .create(
+                &caller,
+                CreateRole {
+                    display_name: role.display_name,
+                    kind,
+                    user_kind,
+                    parent_role_id: role.parent_role_id,
+                    organization_id: role.organization_id,
+                    description: role.description,
+                },
+            )
+            .await?;
+        Ok(Response::new(role_to_proto(created)))
+    }
+
+    async fn get_role(&self, request: Request<pb::GetRoleRequest>) -> Result<Response<pb::Role>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        if id.is_empty() {
+            return Err(ApiError::invalid("id", "is required").into());
+        }
+        Ok(Response::new(role_to_proto(self.roles.get(&caller, &id).await?)))
+    }
+
+    async fn add_role_members(
+        &self,
+        request: Request<pb::AddRoleMembersRequest>,
+    ) -> Result<Response<pb::AddRoleMembersResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.role_id.is_empty() {
+            return Err(ApiError::invalid("role_id", "is required").into());
+        }
+        if !r.member_role_ids.is_empty() {
+            return Err(Status::unimplemented(
+                "member_role_ids: roles as members of functional roles are not implemented yet",
+            ));
+        }
+        if r.user_ids.is_empty() || r.user_ids.len() > 500 {
+            return Err(ApiError::invalid("user_ids", "must name 1 to 500 users").into());
+        }
+        let added = self.roles.add_members(&caller, &r.role_id, &r.user_ids).await?;
+        Ok(Response::new(pb::AddRoleMembersResponse { added: added.into_iter().map(direct).collect() }))
+    }
+
+    async fn list_role_memberships(
+        &self,
+        request: Request<pb::ListRoleMembershipsRequest>,
+    ) -> Result<Response<pb::ListRoleMembershipsResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.user_id.is_empty() || !r.role_id.is_empty() || !r.member_role_id.is_empty() {
+            return Err(Status::unimplemented(
+                "ListRoleMemberships lists a user's roles (user_id) for now; by role_id or member_role_id it is not implemented yet",
+            ));
+        }
+        paging::page_size(r.page_size)?;
+        if !r.page_token.is_empty() {
+            return Err(ApiError::invalid("page_token", "a user's roles fit on one page; send no token").into());
+        }
+        let memberships = self.roles.memberships_of(&caller, &r.user_id, r.include_inherited).await?;
+        Ok(Response::new(pb::ListRoleMembershipsResponse {
+            memberships: memberships.into_iter().map(membership_to_proto).collect(),
+            next_page_token: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,551 @@
+//! The organization use cases: accounts, portal organizations bound to them, their
+//! administrators and members, and adding users by email ("Add users by email" on the
+//! organization profile).
+
+use std::collections::HashSet;
+
+use service_kit::{Caller, clock::Clock, secrets};
+
+use crate::{
+    domain::{IdentityError, authority::Actor, email, roles as role_rules, user::UserKind},
+    roles::Roles,
+    storage::{AccountRecord, AuditEntry, Insertion, NewRole, NewUser, RoleRecord, Store, UserRecord},
+    system_settings::SystemSettings,
+};
+
+/// What CreateOrganization asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOrganization {
+    pub account_id: String,
+    pub display_name: String,
+    pub parent_role_id: String,
+    pub default_licence_product_id: String,
+}
+
+/// What AddUsersByEmail asks for.
+#[derive(Debug, Clone, Default)]
+pub struct AddUsersByEmail {
+    pub organization_id: String,
+    pub emails: Vec<String>,
+    pub role_ids: Vec<String>,
+    pub organization_administrator: bool,
+    pub licence_product_id: String,
+    pub send_invitations: bool,
+}
+
+/// What happened to one address of AddUsersByEmail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddOutcome {
+    CreatedWithNewContact {
+        user_id: String,
+        contact_id: String,
+    },
+    CreatedForExistingContact {
+        user_id: String,
+        contact_id: String,
+    },
+    AlreadyMember {
+        user_id: String,
+        contact_id: String,
+    },
+    /// (reason, message)
+    Failed(&'static str, String),
+}
+
+/// One address's result, in the order given.
+#[derive(Debug, Clone)]
+pub struct AddResult {
+    pub email: String,
+    pub normalized_email: String,
+    pub outcome: AddOutcome,
+}
+
+/// An address that will get a new user.
+struct Planned {
+    index: usize,
+    email: String,
+    normalized: String,
+    contact_id: Option<String>,
+}
+
+/// The organization use cases.
+#[derive(Debug, Clone)]
+pub struct Organizations {
+    store: Store,
+    roles: Roles,
+    settings: SystemSettings,
+    clock: Clock,
+}
+
+impl Organizations {
+    pub fn new(store: Store, roles: Roles, settings: SystemSettings, clock: Clock) -> Self {
+        Self { store, roles, settings, clock }
+    }
+
+    pub async fn create_account(
+        &self,
+        caller: &Caller,
+        name: &str,
+        partner: bool,
+    ) -> Result<AccountRecord, IdentityError> {
+        if !self.store.actor(caller).await?.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("only system administrators may create accounts"));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 250 {
+            return Err(IdentityError::Invalid(vec![("account.name", "must be 1 to 250 characters".into())]));
+        }
+        let now = self.clock.now();
+        let account = AccountRecord {
+            id: secrets::new_id(),
+            name: name.to_owned(),
+            r#type: if partner { "partner" } else { "customer" }.into(),
+            phone: String::new(),
+            web: String::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        Store::insert_account(&mut tx, &account).await?;
+        let after = serde_json::json!({ "id": account.id, "name": account.name, "type": account.r#type });
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "account.create", "account", &account.id, "", String::new(), after.to_string()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    pub async fn account(&self, caller: &Caller, id: &str) -> Result<AccountRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let account = self.store.account(id).await?.ok_or_else(|| IdentityError::NotFound("account", id.to_owned()))?;
+        let own = match &actor.organization_id {
+            Some(organization) => {
+                self.store.organization(organization).await?.and_then(|o| o.account_id) == Some(account.id.clone())
+            }
+            None => false,
+        };
+        if actor.may_manage_everything() || actor.caller.kind == service_kit::CallerKind::Employee || own {
+            Ok(account)
+        } else {
+            Err(IdentityError::NotFound("account", id.to_owned()))
+        }
+    }
+
+    pub async fn create_organization(
+        &self,
+        caller: &Caller,
+        request: CreateOrganization,
+    ) -> Result<RoleRecord, IdentityError> {
+        if !self.store.actor(caller).await?.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("only system administrators may create organizations"));
+        }
+        if request.account_id.is_empty() {
+            return Err(IdentityError::Invalid(vec![("organization.account_id", "is required".into())]));
+        }
+        let account = self
+            .store
+            .account(&request.account_id)
+            .await?
+            .ok_or_else(|| IdentityError::NotFound("account", request.account_id.clone()))?;
+        let partner_account = account.r#type == "partner";
+        let parent_id = match request.parent_role_id.as_str() {
+            "" if partner_account => role_rules::PARTNERS.to_owned(),
+            "" => role_rules::ALL_EXTERNAL_USERS.to_owned(),
+            id => id.to_owned(),
+        };
+        let chain = self.store.role_with_ancestors(&parent_id).await?;
+        let parent = chain.first().ok_or_else(|| IdentityError::NotFound("role", parent_id.clone()))?;
+        let root = chain.last().map(|r| r.id.as_str()).unwrap_or_default();
+        if parent.organization_id.is_some() {
+            return Err(IdentityError::InvalidBecause(
+                "organization.parent_role_id",
+                "is inside another organization".into(),
+                "PARENT_ROLE_IN_ORGANIZATION",
+            ));
+        }
+        if parent.kind != "organizational" || !matches!(root, role_rules::ALL_EXTERNAL_USERS | role_rules::PARTNERS) {
+            return Err(IdentityError::InvalidBecause(
+                "organization.parent_role_id",
+                "must be \"All external users\", \"Partners\" or an organizational role below them".into(),
+                "PARENT_ROLE_NOT_EXTERNAL",
+            ));
+        }
+        let under_partners = root == role_rules::PARTNERS;
+        if under_partners && !partner_account {
+            return Err(IdentityError::Refused(
+                "ACCOUNT_NOT_PARTNER",
+                "only a partner account's organization can sit under \"Partners\"".into(),
+            ));
+        }
+        if self.store.organization_of_account(&account.id).await?.is_some() {
+            return Err(IdentityError::AlreadyExists(
+                "ORGANIZATION_EXISTS_FOR_ACCOUNT",
+                format!("account '{}' already has an organization", account.id),
+            ));
+        }
+        let product = match request.default_licence_product_id.as_str() {
+            "" => None,
+            id => Some(
+                self.store
+                    .licence_product(id)
+                    .await?
+                    .ok_or_else(|| IdentityError::NotFound("licence product", id.to_owned()))?
+                    .id,
+            ),
+        };
+        let name = if request.display_name.trim().is_empty() {
+            account.name.clone()
+        } else {
+            request.display_name.trim().to_owned()
+        };
+        if name.chars().count() > 250 {
+            return Err(IdentityError::Invalid(vec![(
+                "organization.display_name",
+                "must be at most 250 characters".into(),
+            )]));
+        }
+        let id = secrets::new_id();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let role = NewRole {
+            id: &id,
+            display_name: &name,
+            kind: "organization",
+            user_kind: "external",
+            parent_id: Some(&parent.id),
+            organization_id: Some(&id),
+            description: "",
+            account_id: Some(&account.id),
+            default_licence_product_id: product.as_deref(),
+        };
+        if !Store::insert_role(&mut tx, &role, now).await? {
+            return Err(IdentityError::AlreadyExists(
+                "ROLE_NAME_USED",
+                format!("a sibling role is already named '{name}'"),
+            ));
+        }
+        let after = serde_json::json!({ "id": id, "display_name": name, "account_id": account.id, "parent_role_id": parent.id });
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "organization.create", "organization", &id, &id, String::new(), after.to_string()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.store.organization(&id).await?.ok_or(IdentityError::NotFound("organization", id))
+    }
+
+    /// An organization the caller may see.
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<(RoleRecord, i64), IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let organization = self.visible_organization(&actor, id).await?;
+        let members = self.store.organization_member_count(id).await?;
+        Ok((organization, members))
+    }
+
+    async fn visible_organization(&self, actor: &Actor, id: &str) -> Result<RoleRecord, IdentityError> {
+        self.store
+            .organization(id)
+            .await?
+            .filter(|_| actor.may_see_organization(id))
+            .ok_or_else(|| IdentityError::NotFound("organization", id.to_owned()))
+    }
+
+    /// The organization if the caller manages it: NOT_FOUND when they may not see it,
+    /// PERMISSION_DENIED when they see it but do not administer it.
+    async fn managed_organization(&self, actor: &Actor, id: &str) -> Result<RoleRecord, IdentityError> {
+        let organization = self.visible_organization(actor, id).await?;
+        if actor.may_manage_organization(id) {
+            Ok(organization)
+        } else {
+            Err(IdentityError::NotAllowed("only the organization's administrators may do this"))
+        }
+    }
+
+    /// Members of an organization, by full name then id.
+    pub async fn members(
+        &self,
+        caller: &Caller,
+        id: &str,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        self.managed_organization(&actor, id).await?;
+        self.store.organization_members(id, after, limit).await
+    }
+
+    /// Makes a member an administrator of their organization (or takes the flag away).
+    pub async fn set_administrator(
+        &self,
+        caller: &Caller,
+        organization_id: &str,
+        user_id: &str,
+        administrator: bool,
+    ) -> Result<UserRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        self.managed_organization(&actor, organization_id).await?;
+        let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
+        if user.organization_id.as_deref() != Some(organization_id) {
+            if actor.may_read_user(user.as_target()) {
+                return Err(IdentityError::Refused("USER_NOT_MEMBER", "the user is not in this organization".into()));
+            }
+            return Err(IdentityError::UserNotFound(user_id.to_owned()));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if Store::set_organization_administrator(&mut tx, user_id, administrator, now).await? {
+            let action =
+                if administrator { "organization.promote_administrator" } else { "organization.demote_administrator" };
+            let after = serde_json::json!({ "user_id": user_id, "organization_administrator": administrator });
+            Store::record_audit(
+                &mut tx,
+                audit(caller, action, "user", user_id, organization_id, String::new(), after.to_string()),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))
+    }
+
+    /// The seed's "Add users by email": each address gets its own result; the seats for
+    /// every user to create are checked together first, so a short pool creates nothing.
+    pub async fn add_users_by_email(
+        &self,
+        caller: &Caller,
+        request: AddUsersByEmail,
+    ) -> Result<Vec<AddResult>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        if request.emails.is_empty() || request.emails.len() > 100 {
+            return Err(IdentityError::Invalid(vec![("emails", "must list 1 to 100 addresses".into())]));
+        }
+        let organization_id = match (request.organization_id.as_str(), &actor.organization_id) {
+            ("", Some(own)) if actor.organization_administrator => own.clone(),
+            (id, _) => id.to_owned(),
+        };
+        let organization = match organization_id.as_str() {
+            "" if actor.may_manage_everything() => None,
+            "" => return Err(IdentityError::NotAllowed("name the organization to add users to")),
+            id => Some(self.managed_organization(&actor, id).await?),
+        };
+        if !request.licence_product_id.is_empty() && !actor.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("organization administrators may not choose the licence product"));
+        }
+        if request.organization_administrator && organization.is_none() {
+            return Err(IdentityError::Refused(
+                "ORGANIZATION_ADMINISTRATOR_NEEDS_ORGANIZATION",
+                "an organization administrator needs an organization".into(),
+            ));
+        }
+        if request.send_invitations {
+            return Err(IdentityError::NotYet("send_invitations: invitations are not available yet"));
+        }
+        let organization_id = organization.as_ref().map(|o| o.id.clone());
+        let roles = self
+            .roles
+            .assignable("role_ids", &request.role_ids, UserKind::External, organization_id.as_deref())
+            .await?;
+        let account_id = organization.as_ref().and_then(|o| o.account_id.clone());
+
+        let mut results: Vec<AddResult> = Vec::with_capacity(request.emails.len());
+        let mut planned: Vec<Planned> = Vec::new();
+        let mut seen = HashSet::new();
+        for (index, raw) in request.emails.iter().enumerate() {
+            let mut result = AddResult {
+                email: raw.clone(),
+                normalized_email: String::new(),
+                outcome: AddOutcome::Failed("", String::new()),
+            };
+            match email::normalize(raw) {
+                Err(problem) => result.outcome = AddOutcome::Failed("INVALID_EMAIL", format!("'{raw}' {problem}")),
+                Ok(normalized) => {
+                    result.normalized_email = normalized.clone();
+                    if !seen.insert(normalized.clone()) {
+                        result.outcome = AddOutcome::Failed(
+                            "DUPLICATE_EMAIL_IN_REQUEST",
+                            format!("'{raw}' appears earlier in the list"),
+                        );
+                    } else if let Some(existing) = self.store.user_by_email(&normalized).await? {
+                        result.outcome =
+                            if existing.organization_id.is_some() && existing.organization_id == organization_id {
+                                AddOutcome::AlreadyMember { user_id: existing.id, contact_id: existing.contact_id }
+                            } else {
+                                AddOutcome::Failed(
+                                    "EMAIL_ALREADY_USED",
+                                    format!("another user already has the email '{raw}'"),
+                                )
+                            };
+                    } else {
+                        match self.matching_contact(&normalized, account_id.as_deref()).await? {
+                            Ok(contact_id) => {
+                                planned.push(Planned { index, email: raw.trim().to_owned(), normalized, contact_id })
+                            }
+                            Err(outcome) => result.outcome = outcome,
+                        }
+                    }
+                }
+            }
+            results.push(result);
+        }
+
+        let product =
+            if planned.is_empty() { None } else { Some(self.licence_product(&request, organization.as_ref()).await?) };
+        if let Some(product) = &product {
+            let free = product.total_seats - product.used_seats;
+            if free < planned.len() as i64 {
+                return Err(IdentityError::NoFreeSeat(product.id.clone()));
+            }
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        for plan in &planned {
+            let user_id = secrets::new_id();
+            let local_part = plan.email.split('@').next().unwrap_or_default().to_owned();
+            let user = NewUser {
+                id: &user_id,
+                contact_id: plan.contact_id.as_deref(),
+                email: &plan.email,
+                email_normalized: &plan.normalized,
+                full_name: &local_part,
+                kind: UserKind::External,
+                system_administrator: false,
+                password_hash: None,
+                culture: "en-US",
+                home_page: &self.settings.current().await?.stored.portal_start_page,
+                origin: "bulk",
+                organization_id: organization_id.as_deref(),
+                organization_administrator: request.organization_administrator,
+                account_id: account_id.as_deref(),
+            };
+            let outcome = match Store::insert_user(&mut tx, &user, now).await? {
+                Insertion::Created => {
+                    let product = product.as_ref().expect("planned users have a product");
+                    if Store::take_seat(&mut tx, &user_id, &product.id, &caller.user_id, now).await?.is_none() {
+                        // A parallel call took the last seats after the check: nothing of this call stays.
+                        return Err(IdentityError::NoFreeSeat(product.id.clone()));
+                    }
+                    for role in &roles {
+                        Store::add_membership(&mut tx, &role.id, &user_id, &caller.user_id, now).await?;
+                    }
+                    let created = self.store_created_contact(&mut tx, &user_id).await?;
+                    let after = serde_json::json!({ "id": user_id, "email": plan.email, "organization_id": organization_id,
+                        "role_ids": request.role_ids, "licence_product_id": product.id });
+                    Store::record_audit(
+                        &mut tx,
+                        audit(
+                            caller,
+                            "user.create",
+                            "user",
+                            &user_id,
+                            organization_id.as_deref().unwrap_or_default(),
+                            String::new(),
+                            after.to_string(),
+                        ),
+                        now,
+                    )
+                    .await?;
+                    match &plan.contact_id {
+                        Some(contact_id) => {
+                            AddOutcome::CreatedForExistingContact { user_id, contact_id: contact_id.clone() }
+                        }
+                        None => AddOutcome::CreatedWithNewContact { user_id, contact_id: created },
+                    }
+                }
+                Insertion::EmailTaken => AddOutcome::Failed(
+                    "EMAIL_ALREADY_USED",
+                    format!("another user already has the email '{}'", plan.email),
+                ),
+                Insertion::ContactTaken => {
+                    AddOutcome::Failed("CONTACT_ALREADY_HAS_USER", "the matching contact already has a user".into())
+                }
+            };
+            results[plan.index].outcome = outcome;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn store_created_contact(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        user_id: &str,
+    ) -> Result<String, IdentityError> {
+        let (contact_id,): (String,) =
+            sqlx::query_as("SELECT contact_id FROM users WHERE id = $1").bind(user_id).fetch_one(connection).await?;
+        Ok(contact_id)
+    }
+
+    /// The existing contact to reuse for an address: the one with that email (preferring
+    /// the organization's account); none means a new contact. Several outside the account
+    /// are ambiguous.
+    async fn matching_contact(
+        &self,
+        normalized: &str,
+        account_id: Option<&str>,
+    ) -> Result<Result<Option<String>, AddOutcome>, IdentityError> {
+        let contacts = self.store.contacts_with_email(normalized).await?;
+        if let Some((id, _)) =
+            contacts.iter().find(|(_, account)| account.is_some() && account.as_deref() == account_id)
+        {
+            return Ok(Ok(Some(id.clone())));
+        }
+        Ok(match contacts.as_slice() {
+            [] => Ok(None),
+            [(id, _)] => Ok(Some(id.clone())),
+            _ => Err(AddOutcome::Failed(
+                "CONTACT_AMBIGUOUS",
+                "several contacts have this email; create that user with CreateUser naming the contact".into(),
+            )),
+        })
+    }
+
+    /// The product new users take seats of: the one named, else the organization's
+    /// default, else the SspUserRegistrationLicPackage setting.
+    async fn licence_product(
+        &self,
+        request: &AddUsersByEmail,
+        organization: Option<&RoleRecord>,
+    ) -> Result<crate::storage::ProductRecord, IdentityError> {
+        let wanted = if !request.licence_product_id.is_empty() {
+            request.licence_product_id.clone()
+        } else if let Some(default) = organization.and_then(|o| o.default_licence_product_id.clone()) {
+            default
+        } else {
+            self.settings.current().await?.stored.ssp_user_registration_lic_package
+        };
+        if wanted.is_empty() {
+            return Err(IdentityError::Refused(
+                "NO_LICENCE_PRODUCT",
+                "name licence_product_id, set the organization's default product, or set SspUserRegistrationLicPackage"
+                    .into(),
+            ));
+        }
+        self.store.licence_product(&wanted).await?.ok_or(IdentityError::NotFound("licence product", wanted))
+    }
+}
+
+fn audit<'a>(
+    caller: &'a Caller,
+    action: &'a str,
+    resource_type: &'a str,
+    resource_id: &'a str,
+    organization_id: &'a str,
+    before_json: String,
+    after_json: String,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        actor: caller,
+        action,
+        resource_type,
+        resource_id,
+        organization_id,
+        before_json,
+        after_json,
+        request_id: "",
+    }
+}

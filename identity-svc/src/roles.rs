@@ -1,0 +1,368 @@
+//! The role use cases: create organizational and functional roles, read them, and make
+//! users direct members; memberships as the access model reads them (direct, implied,
+//! inherited up the tree).
+
+use service_kit::{Caller, clock::Clock, secrets};
+
+use crate::{
+    domain::{
+        IdentityError,
+        authority::Actor,
+        roles::{self, RoleFacts},
+        user::UserKind,
+    },
+    storage::{AuditEntry, MembershipRecord, NewRole, RoleRecord, Store, UserRecord},
+};
+
+/// The kinds of role a caller may create (organizations come from OrganizationService).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatableKind {
+    Organizational,
+    Functional,
+}
+
+/// What CreateRole asks for.
+#[derive(Debug, Clone)]
+pub struct CreateRole {
+    pub display_name: String,
+    pub kind: CreatableKind,
+    pub user_kind: Option<UserKind>,
+    pub parent_role_id: String,
+    pub organization_id: String,
+    pub description: String,
+}
+
+/// How a user belongs to a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Direct {
+        created_at: i64,
+        created_by: String,
+    },
+    Implicit,
+    /// Through the role named (a subordinate role the user is in, or their organization).
+    Inherited {
+        via: String,
+    },
+}
+
+/// One role a user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub role_id: String,
+    pub user_id: String,
+    pub source: Source,
+}
+
+pub fn facts(role: &RoleRecord) -> RoleFacts<'_> {
+    RoleFacts {
+        id: &role.id,
+        kind: &role.kind,
+        user_kind: &role.user_kind,
+        organization_id: role.organization_id.as_deref(),
+        parent_id: role.parent_id.as_deref(),
+    }
+}
+
+/// The role use cases.
+#[derive(Debug, Clone)]
+pub struct Roles {
+    store: Store,
+    clock: Clock,
+}
+
+impl Roles {
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    /// May the actor see this role? Employees see all; external users the built-in roles
+    /// and the roles of their own organization.
+    fn visible(actor: &Actor, role: &RoleRecord) -> bool {
+        actor.caller.system_administrator
+            || actor.caller.kind == service_kit::CallerKind::Employee
+            || !role.well_known.is_empty()
+            || role.organization_id.as_deref().is_some_and(|o| actor.may_see_organization(o))
+    }
+
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<RoleRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        self.store
+            .role(id)
+            .await?
+            .filter(|role| Self::visible(&actor, role))
+            .ok_or_else(|| IdentityError::NotFound("role", id.to_owned()))
+    }
+
+    /// Checks that users of `kind` in `organization_id` can be made direct members of every
+    /// role in `role_ids` (for user creation and bulk adds); the error names the field.
+    pub async fn assignable(
+        &self,
+        field: &'static str,
+        role_ids: &[String],
+        kind: UserKind,
+        organization_id: Option<&str>,
+    ) -> Result<Vec<RoleRecord>, IdentityError> {
+        let mut found = Vec::with_capacity(role_ids.len());
+        for id in role_ids {
+            let role = self.store.role(id).await?.ok_or_else(|| IdentityError::NotFound("role", id.clone()))?;
+            if let Err(refusal) = roles::check_membership(facts(&role), kind, organization_id) {
+                return Err(IdentityError::InvalidBecause(field, refusal.explain(id), refusal.reason()));
+            }
+            found.push(role);
+        }
+        Ok(found)
+    }
+
+    pub async fn create(&self, caller: &Caller, request: CreateRole) -> Result<RoleRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let name = request.display_name.trim();
+        if name.is_empty() || name.chars().count() > 250 {
+            return Err(IdentityError::Invalid(vec![("role.display_name", "must be 1 to 250 characters".into())]));
+        }
+        if request.description.chars().count() > 1000 {
+            return Err(IdentityError::Invalid(vec![("role.description", "must be at most 1,000 characters".into())]));
+        }
+        let parent = match request.parent_role_id.as_str() {
+            "" => None,
+            id => Some(self.store.role(id).await?.ok_or_else(|| IdentityError::NotFound("role", id.to_owned()))?),
+        };
+        let (user_kind, organization_id) = match (request.kind, &parent) {
+            (CreatableKind::Organizational, None) => {
+                return Err(IdentityError::Invalid(vec![(
+                    "role.parent_role_id",
+                    "is required for an organizational role (its place in the tree)".into(),
+                )]));
+            }
+            (CreatableKind::Organizational, Some(parent)) => {
+                if parent.kind == "functional" {
+                    return Err(IdentityError::Invalid(vec![(
+                        "role.parent_role_id",
+                        "an organizational role's parent must be organizational or an organization".into(),
+                    )]));
+                }
+                (UserKind::from_stored(&parent.user_kind), parent.organization_id.clone())
+            }
+            (CreatableKind::Functional, Some(parent)) => {
+                if parent.kind != "functional" {
+                    return Err(IdentityError::Invalid(vec![(
+                        "role.parent_role_id",
+                        "a functional role's parent must be another functional role".into(),
+                    )]));
+                }
+                (UserKind::from_stored(&parent.user_kind), parent.organization_id.clone())
+            }
+            (CreatableKind::Functional, None) => {
+                let organization = match request.organization_id.as_str() {
+                    "" => None,
+                    id => Some(
+                        self.store
+                            .organization(id)
+                            .await?
+                            .ok_or_else(|| IdentityError::NotFound("organization", id.to_owned()))?
+                            .id,
+                    ),
+                };
+                let kind = match (request.user_kind, &organization) {
+                    (_, Some(_)) => UserKind::External,
+                    (Some(kind), None) => kind,
+                    (None, None) => {
+                        return Err(IdentityError::Invalid(vec![(
+                            "role.user_kind",
+                            "is required for a functional role without parent or organization".into(),
+                        )]));
+                    }
+                };
+                (kind, organization)
+            }
+        };
+        if request.user_kind.is_some_and(|kind| kind != user_kind) {
+            return Err(IdentityError::InvalidBecause(
+                "role.user_kind",
+                "differs from the parent's or organization's kind of user".into(),
+                "ROLE_KIND_MISMATCH",
+            ));
+        }
+        let allowed = match &organization_id {
+            Some(organization) => actor.may_manage_organization(organization),
+            None => actor.may_manage_everything(),
+        };
+        if !allowed {
+            return Err(IdentityError::NotAllowed("you may create roles only in an organization you administer"));
+        }
+        let id = secrets::new_id();
+        let now = self.clock.now();
+        let kind = match request.kind {
+            CreatableKind::Organizational => "organizational",
+            CreatableKind::Functional => "functional",
+        };
+        let mut tx = self.store.begin().await?;
+        let role = NewRole {
+            id: &id,
+            display_name: name,
+            kind,
+            user_kind: user_kind.as_str(),
+            parent_id: parent.as_ref().map(|p| p.id.as_str()),
+            organization_id: organization_id.as_deref(),
+            description: &request.description,
+            account_id: None,
+            default_licence_product_id: None,
+        };
+        if !Store::insert_role(&mut tx, &role, now).await? {
+            return Err(IdentityError::AlreadyExists(
+                "ROLE_NAME_USED",
+                format!("a sibling role is already named '{name}'"),
+            ));
+        }
+        let after = serde_json::json!({ "id": id, "display_name": name, "kind": kind, "parent_role_id": role.parent_id,
+            "organization_id": role.organization_id });
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action: "role.create",
+                resource_type: "role",
+                resource_id: &id,
+                organization_id: organization_id.as_deref().unwrap_or_default(),
+                before_json: String::new(),
+                after_json: after.to_string(),
+                request_id: "",
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.store.role(&id).await?.ok_or(IdentityError::NotFound("role", id))
+    }
+
+    /// Makes users direct members of a role, all or nothing; returns the memberships made.
+    pub async fn add_members(
+        &self,
+        caller: &Caller,
+        role_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<MembershipRecord>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let role = self
+            .store
+            .role(role_id)
+            .await?
+            .filter(|role| Self::visible(&actor, role))
+            .ok_or_else(|| IdentityError::NotFound("role", role_id.to_owned()))?;
+        let manages_role = match role.organization_id.as_deref() {
+            Some(organization) => actor.may_manage_organization(organization),
+            None => actor.may_manage_everything(),
+        };
+        if !manages_role {
+            return Err(IdentityError::NotAllowed("only the role's organization's administrators may assign it"));
+        }
+        let mut users: Vec<UserRecord> = Vec::with_capacity(user_ids.len());
+        for id in user_ids {
+            let user = self
+                .store
+                .user(id)
+                .await?
+                .filter(|user| actor.may_read_user(user.as_target()))
+                .ok_or_else(|| IdentityError::UserNotFound(id.clone()))?;
+            if !actor.may_manage_user(user.as_target()) {
+                return Err(IdentityError::NotAllowed(
+                    "organization administrators assign only their organization's roles to their organization's users",
+                ));
+            }
+            if let Err(refusal) = roles::check_membership(facts(&role), user.kind(), user.organization_id.as_deref()) {
+                return Err(IdentityError::Refused(refusal.reason(), refusal.explain(role_id)));
+            }
+            users.push(user);
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut added = Vec::new();
+        for user in &users {
+            if Store::add_membership(&mut tx, role_id, &user.id, &caller.user_id, now).await? {
+                Store::record_audit(
+                    &mut tx,
+                    AuditEntry {
+                        actor: caller,
+                        action: "role_membership.add",
+                        resource_type: "role_membership",
+                        resource_id: &format!("{role_id}/{}", user.id),
+                        organization_id: user.organization_id.as_deref().unwrap_or_default(),
+                        before_json: String::new(),
+                        after_json: serde_json::json!({ "role_id": role_id, "user_id": user.id }).to_string(),
+                        request_id: "",
+                    },
+                    now,
+                )
+                .await?;
+                added.push(MembershipRecord {
+                    role_id: role_id.to_owned(),
+                    user_id: user.id.clone(),
+                    created_at: now,
+                    created_by: caller.user_id.clone(),
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The roles a user belongs to: direct memberships, and with `include_inherited` also
+    /// the implied root and organization and every role above them.
+    pub async fn memberships_of(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        include_inherited: bool,
+    ) -> Result<Vec<Membership>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .filter(|user| actor.may_read_user(user.as_target()))
+            .ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
+        let mut memberships: Vec<Membership> = self
+            .store
+            .memberships_of(user_id)
+            .await?
+            .into_iter()
+            .map(|m| Membership {
+                role_id: m.role_id,
+                user_id: user_id.to_owned(),
+                source: Source::Direct { created_at: m.created_at, created_by: m.created_by },
+            })
+            .collect();
+        if include_inherited {
+            let root = match user.kind() {
+                UserKind::External => roles::ALL_EXTERNAL_USERS,
+                UserKind::Employee => roles::ALL_EMPLOYEES,
+            };
+            let mut implied = vec![root.to_owned()];
+            implied.extend(user.organization_id.clone());
+            let mut seen: std::collections::HashSet<String> = memberships.iter().map(|m| m.role_id.clone()).collect();
+            for role_id in &implied {
+                if seen.insert(role_id.clone()) {
+                    memberships.push(Membership {
+                        role_id: role_id.clone(),
+                        user_id: user_id.to_owned(),
+                        source: Source::Implicit,
+                    });
+                }
+            }
+            let starts: Vec<String> = memberships.iter().map(|m| m.role_id.clone()).collect();
+            for start in starts {
+                for ancestor in self.store.role_with_ancestors(&start).await?.into_iter().skip(1) {
+                    if seen.insert(ancestor.id.clone()) {
+                        memberships.push(Membership {
+                            role_id: ancestor.id,
+                            user_id: user_id.to_owned(),
+                            source: Source::Inherited { via: start.clone() },
+                        });
+                    }
+                }
+            }
+        }
+        memberships.sort_by(|a, b| a.role_id.cmp(&b.role_id));
+        Ok(memberships)
+    }
+}
