@@ -377,7 +377,7 @@ impl Invitations {
     /// Redeems an invitation link: sets the given password (or generates one), spends the
     /// link, ends the user's other sessions and logs them in.
     pub async fn redeem(&self, token: &str, password: &str, client_address: &str) -> Result<Redeemed, IdentityError> {
-        let record = tokens::find(&self.store, Purpose::Invitation, token).await?;
+        let record = tokens::find(&self.store, Purpose::Invitation, token, client_address, self.clock.now()).await?;
         record.state(self.clock.now()).usable(Purpose::Invitation)?;
         let user = tokens::holder(&self.store, &record, Purpose::Invitation).await?;
         let generated = password.is_empty();

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod licensing;
 pub mod mail_outbox;
 pub mod organizations;
+pub mod provisioning;
 pub mod recovery;
 pub mod registration;
 pub mod roles;
@@ -21,19 +22,22 @@ pub mod users;
 
 use portal_proto::identity::{
     account_service_server::AccountServiceServer, audit_service_server::AuditServiceServer,
-    identity_internal_service_server::IdentityInternalServiceServer,
+    contact_service_server::ContactServiceServer, identity_internal_service_server::IdentityInternalServiceServer,
     invitation_service_server::InvitationServiceServer, licence_service_server::LicenceServiceServer,
     organization_service_server::OrganizationServiceServer, password_service_server::PasswordServiceServer,
-    registration_service_server::RegistrationServiceServer, role_service_server::RoleServiceServer,
-    session_service_server::SessionServiceServer, settings_service_server::SettingsServiceServer,
-    user_service_server::UserServiceServer,
+    provisioning_service_server::ProvisioningServiceServer, registration_service_server::RegistrationServiceServer,
+    role_service_server::RoleServiceServer, session_service_server::SessionServiceServer,
+    settings_service_server::SettingsServiceServer, user_service_server::UserServiceServer,
 };
 use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, service_routes};
 
 pub use storage::MIGRATIONS;
 
 use crate::{
-    api::{AuditApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, RoleApi, SessionApi, SettingsApi, UserApi},
+    api::{
+        AuditApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, ProvisioningApi, RoleApi, SessionApi,
+        SettingsApi, UserApi,
+    },
     api::{InvitationApi, RegistrationApi},
     auth::Auth,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
@@ -41,6 +45,7 @@ use crate::{
     licensing::Licensing,
     mail_outbox::{Mailer, Relay},
     organizations::Organizations,
+    provisioning::Provisioning,
     recovery::Recovery,
     registration::Registrations,
     roles::Roles,
@@ -78,6 +83,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let internal_settings = settings.clone();
     let roles = Roles::new(store.clone(), context.clock.clone());
     let users = Users::new(store.clone(), hasher, settings.clone(), roles.clone(), context.clock.clone());
+    let provisioning = Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
     let organizations = Organizations::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
     let licensing = Licensing::new(store.clone(), context.clock.clone());
     if let Some(password) = auth
@@ -87,7 +93,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     {
         announce_administrator(&config.bootstrap.admin_email, &password, config.bootstrap.admin_password.is_empty());
     }
-    let (routes, mut services) = service_routes!(context;
+    let (routes, services) = service_routes!(context;
         SessionServiceServer<SessionApi>(SessionApi { auth: auth.clone() }) as Public,
         PasswordServiceServer<PasswordApi>(PasswordApi { auth: auth.clone(), recovery }) as Public,
         InvitationServiceServer<InvitationApi>(InvitationApi { invitations, clock: clock.clone() }) as Public,
@@ -97,13 +103,13 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         OrganizationServiceServer<OrganizationApi>(OrganizationApi { organizations: organizations.clone() }) as Public,
         AccountServiceServer<OrganizationApi>(OrganizationApi { organizations }) as Public,
         RoleServiceServer<RoleApi>(RoleApi { roles }) as Public,
+        ProvisioningServiceServer<ProvisioningApi>(ProvisioningApi { provisioning: provisioning.clone() }) as Public,
+        ContactServiceServer<ProvisioningApi>(ProvisioningApi { provisioning }) as Public,
         LicenceServiceServer<LicenceApi>(LicenceApi { licensing }) as Public,
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings }) as Internal,
     );
     tokio::spawn(relay.run(context.shutdown.clone()));
-    let (routes, pending) = api::pending::routes(&context, routes);
-    services.extend(pending);
     Ok(ServiceModule { area: AREA, routes, services, database })
 }
 

@@ -36,11 +36,13 @@ impl Recovery {
     }
 
     /// Emails a recovery link if `address` belongs to an active user who may log in, and
-    /// revokes their earlier unused links; does nothing visible otherwise.
-    pub async fn request(&self, address: &str) -> Result<(), IdentityError> {
+    /// revokes their earlier unused links; does nothing visible otherwise. Too many
+    /// requests from one client address or for one email are refused, whoever asks.
+    pub async fn request(&self, address: &str, client_address: &str) -> Result<(), IdentityError> {
         let started = tokio::time::Instant::now();
         let normalized = email::normalize(address)
             .map_err(|problem| IdentityError::InvalidBecause("email", problem, "INVALID_EMAIL"))?;
+        tokens::limit_mail_request(&self.store, client_address, &normalized, self.clock.now()).await?;
         let settings = self.settings.current().await?;
         let user = self.store.user_by_email(&normalized).await?.filter(|user| user.may_log_in());
         let now = self.clock.now();
@@ -81,7 +83,7 @@ impl Recovery {
     /// Sets a new password with a recovery link, spends it, ends every session of the
     /// user and clears their failed logins. Returns the user's email.
     pub async fn reset(&self, token: &str, new_password: &str, client_address: &str) -> Result<String, IdentityError> {
-        let record = tokens::find(&self.store, Purpose::Recovery, token).await?;
+        let record = tokens::find(&self.store, Purpose::Recovery, token, client_address, self.clock.now()).await?;
         record.state(self.clock.now()).usable(Purpose::Recovery)?;
         let user = tokens::holder(&self.store, &record, Purpose::Recovery).await?;
         // A refused password does not spend the link.

@@ -27,6 +27,8 @@ pub struct Registration {
     pub password: String,
     pub full_name: String,
     pub culture: String,
+    /// Where the request came from, for the per-address limit.
+    pub client_address: String,
 }
 
 /// A confirmed registration.
@@ -91,6 +93,7 @@ impl Registrations {
         if !problems.is_empty() {
             return Err(IdentityError::Invalid(problems));
         }
+        tokens::limit_mail_request(&self.store, &request.client_address, &normalized, self.clock.now()).await?;
         let email = request.email.trim().to_owned();
         let full_name = match request.full_name.trim() {
             "" => email.split('@').next().unwrap_or_default().to_owned(),
@@ -162,7 +165,7 @@ impl Registrations {
     /// SspUserRegistrationLicPackage product. Without a free seat nothing is created and
     /// the link stays usable.
     pub async fn confirm(&self, token: &str, client_address: &str) -> Result<Confirmed, IdentityError> {
-        let record = tokens::find(&self.store, Purpose::Confirmation, token).await?;
+        let record = tokens::find(&self.store, Purpose::Confirmation, token, client_address, self.clock.now()).await?;
         record.state(self.clock.now()).usable(Purpose::Confirmation)?;
         let settings = self.settings.current().await?;
         if !settings.stored.self_registration_enabled {

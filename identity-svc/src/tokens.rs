@@ -10,6 +10,7 @@ use sqlx::AnyConnection;
 use crate::{
     domain::{
         IdentityError,
+        brute_force::{Scope, Throttle},
         tokens::{MAX_TOKEN_CHARS, Purpose, TOKEN_BYTES, link},
         user::UserKind,
     },
@@ -82,14 +83,88 @@ pub async fn issue(
     Ok(Issued { token_id, outbox_id })
 }
 
-/// The stored token a link carried, if it was issued for `purpose`; anything else
-/// (unknown, malformed, another purpose) is TOKEN_NOT_FOUND.
-pub async fn find(store: &Store, purpose: Purpose, token: &str) -> Result<TokenRecord, IdentityError> {
-    let token = token.trim();
-    if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
-        return Err(IdentityError::TokenNotFound);
+/// Per hour: unknown tokens one client address may present, and registrations plus
+/// recovery requests per client address and per email. Past a limit the refusal window
+/// doubles with each further attempt (from 1 s); counting restarts every hour, so a busy
+/// address (a proxy) is never shut out for longer than that.
+const TOKEN_GUESSES_PER_ADDRESS: i64 = 50;
+const MAIL_REQUESTS_PER_ADDRESS: i64 = 100;
+const MAIL_REQUESTS_PER_EMAIL: i64 = 5;
+const WINDOW_MS: Millis = 3_600_000;
+
+/// Refuses with TOO_MANY_ATTEMPTS while any of `subjects` is over its limit in the
+/// current hour; otherwise counts this attempt against each.
+async fn limit(store: &Store, subjects: &[(Scope, &str)], now: Millis) -> Result<(), IdentityError> {
+    let window = now.div_euclid(WINDOW_MS);
+    let subjects: Vec<_> = subjects
+        .iter()
+        .filter(|(_, key)| !key.is_empty())
+        .map(|(scope, key)| (*scope, format!("{key}|{window}")))
+        .collect();
+    for (scope, subject) in &subjects {
+        if store.blocked_until(*scope, subject).await? > now {
+            return Err(IdentityError::TooManyAttempts);
+        }
     }
-    store.token_by_digest(&secrets::token_digest(token), purpose).await?.ok_or(IdentityError::TokenNotFound)
+    let throttle = Throttle {
+        account_threshold: MAIL_REQUESTS_PER_EMAIL,
+        address_threshold: if subjects.iter().any(|(scope, _)| *scope == Scope::TokenAddress) {
+            TOKEN_GUESSES_PER_ADDRESS
+        } else {
+            MAIL_REQUESTS_PER_ADDRESS
+        },
+        max_delay_ms: WINDOW_MS,
+    };
+    for (scope, subject) in &subjects {
+        store.record_failure(*scope, subject, throttle, now).await?;
+    }
+    Ok(())
+}
+
+/// Whether `client_address` presented too many unknown tokens this hour.
+async fn guessing(store: &Store, client_address: &str, now: Millis) -> Result<bool, IdentityError> {
+    let subject = format!("{client_address}|{}", now.div_euclid(WINDOW_MS));
+    Ok(!client_address.is_empty() && store.blocked_until(Scope::TokenAddress, &subject).await? > now)
+}
+
+/// Counts a registration or recovery request for `email_normalized` from `client_address`,
+/// refusing it with TOO_MANY_ATTEMPTS past the limits (the same whether or not the email
+/// has an account).
+pub async fn limit_mail_request(
+    store: &Store,
+    client_address: &str,
+    email_normalized: &str,
+    now: Millis,
+) -> Result<(), IdentityError> {
+    limit(store, &[(Scope::MailRequestAddress, client_address), (Scope::MailRequestEmail, email_normalized)], now).await
+}
+
+/// The stored token a link carried, if it was issued for `purpose`; anything else
+/// (unknown, malformed, another purpose) is TOKEN_NOT_FOUND, and counts against the
+/// client address, which is refused with TOO_MANY_ATTEMPTS after too many.
+pub async fn find(
+    store: &Store,
+    purpose: Purpose,
+    token: &str,
+    client_address: &str,
+    now: Millis,
+) -> Result<TokenRecord, IdentityError> {
+    if guessing(store, client_address, now).await? {
+        return Err(IdentityError::TooManyAttempts);
+    }
+    let token = token.trim();
+    let found = if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
+        None
+    } else {
+        store.token_by_digest(&secrets::token_digest(token), purpose).await?
+    };
+    match found {
+        Some(record) => Ok(record),
+        None => {
+            limit(store, &[(Scope::TokenAddress, client_address)], now).await?;
+            Err(IdentityError::TokenNotFound)
+        }
+    }
 }
 
 /// After a lost race to consume `token`, the refusal that describes why it is spent now.

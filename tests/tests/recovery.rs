@@ -24,7 +24,7 @@ link_tests!(clock: service_kit::clock::Clock::system();
     the_link_is_single_use_and_ends_the_users_sessions,
     a_newer_request_revokes_the_earlier_link,
 );
-link_tests!(clock: portal_tests::manual_clock(); the_link_expires_after_an_hour);
+link_tests!(clock: portal_tests::manual_clock(); the_link_expires_after_an_hour, too_many_requests_are_refused_for_a_while);
 
 const NEW_PASSWORD: &str = "a brand new long password";
 
@@ -123,4 +123,31 @@ async fn the_link_expires_after_an_hour(suite: LinkSuite) {
     suite.suite.clock.advance(Duration::from_secs(3600));
     assert_eq!(refusal(reset(&suite, &token, NEW_PASSWORD).await), (Code::FailedPrecondition, "TOKEN_EXPIRED".into()));
     suite.suite.login("kim@example.com", PASSWORD).await.expect("the password is unchanged");
+}
+
+async fn too_many_requests_are_refused_for_a_while(suite: LinkSuite) {
+    suite.external("lee@example.com", PRODUCT, PASSWORD).await.unwrap();
+    for _ in 0..5 {
+        ask(&suite, "lee@example.com").await.unwrap();
+        ask(&suite, "nobody-here@example.com").await.unwrap();
+    }
+    for email in ["lee@example.com", "nobody-here@example.com"] {
+        let refused = ask(&suite, email).await;
+        assert_eq!(refusal(refused), (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS".into()), "the same for {email}");
+    }
+    for i in 0..50 {
+        let unknown = reset(&suite, &format!("guessed-token-{i}"), NEW_PASSWORD).await;
+        assert_eq!(refusal(unknown).1, "TOKEN_NOT_FOUND");
+    }
+    let token = suite.token("lee@example.com", "recover-password", 5).await;
+    let guessing = reset(&suite, &token, NEW_PASSWORD).await;
+    assert_eq!(
+        refusal(guessing),
+        (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS".into()),
+        "even a real token, for a while"
+    );
+    suite.suite.clock.advance(Duration::from_secs(59 * 60));
+    ask(&suite, "lee@example.com").await.expect("the limits are per hour");
+    let newest = suite.token("lee@example.com", "recover-password", 6).await;
+    reset(&suite, &newest, NEW_PASSWORD).await.expect("and so is guessing");
 }

@@ -39,8 +39,9 @@ impl PasswordService for PasswordApi {
         &self,
         request: Request<pb::RequestPasswordRecoveryRequest>,
     ) -> Result<Response<pb::RequestPasswordRecoveryResponse>, Status> {
+        let client_address = Caller::of(&request)?.client_address.clone();
         let email = request.into_inner().email;
-        self.recovery.request(&email).await?;
+        self.recovery.request(&email, &client_address).await?;
         Ok(Response::new(pb::RequestPasswordRecoveryResponse {}))
     }
 

@@ -17,13 +17,14 @@ pub struct RegistrationApi {
 #[tonic::async_trait]
 impl RegistrationService for RegistrationApi {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+        let client_address = Caller::of(&request)?.client_address.clone();
         let pb::RegisterRequest { email, password, full_name, culture } = request.into_inner();
         if password.chars().count() > password_policy::MAX_CHARS {
             return Err(
                 ApiError::invalid_because("password", "must be at most 128 characters", "PASSWORD_TOO_LONG").into()
             );
         }
-        self.registrations.register(Registration { email, password, full_name, culture }).await?;
+        self.registrations.register(Registration { email, password, full_name, culture, client_address }).await?;
         Ok(Response::new(pb::RegisterResponse {}))
     }
 

@@ -18,6 +18,12 @@ pub enum Scope {
     Account,
     /// Keyed by the client's network address, across accounts.
     Address,
+    /// Unknown link tokens presented from one client address.
+    TokenAddress,
+    /// Registrations and recovery requests from one client address.
+    MailRequestAddress,
+    /// Registrations and recovery requests for one email (normalised).
+    MailRequestEmail,
 }
 
 impl Scope {
@@ -25,6 +31,9 @@ impl Scope {
         match self {
             Self::Account => "account",
             Self::Address => "address",
+            Self::TokenAddress => "token_address",
+            Self::MailRequestAddress => "mail_request_address",
+            Self::MailRequestEmail => "mail_request_email",
         }
     }
 }
@@ -40,8 +49,8 @@ pub struct Throttle {
 impl Throttle {
     fn threshold(&self, scope: Scope) -> i64 {
         match scope {
-            Scope::Account => self.account_threshold,
-            Scope::Address => self.address_threshold,
+            Scope::Account | Scope::MailRequestEmail => self.account_threshold,
+            Scope::Address | Scope::TokenAddress | Scope::MailRequestAddress => self.address_threshold,
         }
     }
 

@@ -35,6 +35,9 @@ pub enum IdentityError {
     /// A rule refuses the action (reason, message).
     #[error("{1}")]
     Refused(&'static str, String),
+    /// Too many link tokens tried, or emails asked for, from one address or for one email.
+    #[error("too many attempts: wait a few minutes before trying again")]
+    TooManyAttempts,
     /// An emailed link's token that is unknown or was issued for another purpose.
     #[error("this link is not valid: check that it was copied whole, or ask for a new one")]
     TokenNotFound,
@@ -82,6 +85,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::NotFound(resource, id) => ApiError::NotFound { resource, id },
             IdentityError::Refused(reason, message) => ApiError::FailedPrecondition { reason, message },
             IdentityError::TokenNotFound => ApiError::NotFound { resource: "link token", id: String::new() },
+            IdentityError::TooManyAttempts => {
+                ApiError::ResourceExhausted { reason: "TOO_MANY_ATTEMPTS", message: error.to_string() }
+            }
             IdentityError::InvalidBecause(field, problem, reason) => ApiError::invalid_because(field, problem, reason),
             IdentityError::AlreadyExists(reason, message) => ApiError::AlreadyExists { reason, message },
             IdentityError::NotYet(message) => ApiError::Unimplemented { message: message.into() },

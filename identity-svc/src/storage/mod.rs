@@ -17,7 +17,7 @@ pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
 pub use tokens::{InvitationFilter, InvitationRecord, NewInvitation, NewToken, RegistrationRecord, TokenRecord};
-pub use users::{Insertion, NewUser, UserRecord};
+pub use users::{ContactRecord, Insertion, NewUser, UserRecord};
 
 use service_kit::db::{Database, Migrations};
 

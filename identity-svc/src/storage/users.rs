@@ -336,3 +336,139 @@ impl UserRecord {
         }
     }
 }
+
+/// A contact as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRecord {
+    pub id: String,
+    pub full_name: String,
+    pub email: String,
+    pub account_id: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl Store {
+    pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>, IdentityError> {
+        Ok(sqlx::query_as(
+            "SELECT id, full_name, email, account_id, created_at, updated_at FROM contacts WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?)
+    }
+
+    pub async fn insert_contact(connection: &mut AnyConnection, contact: &ContactRecord) -> Result<(), IdentityError> {
+        sqlx::query(
+            "INSERT INTO contacts (id, full_name, email, account_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&contact.id)
+        .bind(&contact.full_name)
+        .bind(&contact.email)
+        .bind(&contact.account_id)
+        .bind(contact.created_at)
+        .execute(connection)
+        .await?;
+        Ok(())
+    }
+
+    /// The user of a contact, if it has one.
+    pub async fn user_of_contact(&self, contact_id: &str) -> Result<Option<UserRecord>, IdentityError> {
+        let sql = format!("{USER_SELECT} WHERE u.contact_id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(contact_id).fetch_optional(&self.db.pool).await?)
+    }
+
+    /// Changes a user's email (the username); false when another user has it.
+    pub async fn set_email(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        email: &str,
+        email_normalized: &str,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email_normalized = $1 AND id <> $2")
+            .bind(email_normalized)
+            .bind(user_id)
+            .fetch_optional(&mut *connection)
+            .await?;
+        if taken.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE users SET email = $1, email_normalized = $2, updated_at = $3, version = version + 1 WHERE id = $4",
+        )
+        .bind(email)
+        .bind(email_normalized)
+        .bind(now)
+        .bind(user_id)
+        .execute(connection)
+        .await?;
+        Ok(true)
+    }
+
+    /// Puts a user in an organization (or none) with the administrator flag given.
+    pub async fn set_organization(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        organization_id: Option<&str>,
+        administrator: bool,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query(
+            "UPDATE users SET organization_id = $1, organization_administrator = $2, updated_at = $3, \
+             version = version + 1 WHERE id = $4",
+        )
+        .bind(organization_id)
+        .bind(i16::from(administrator))
+        .bind(now)
+        .bind(user_id)
+        .execute(connection)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes the user's direct memberships exactly `role_ids`; true when anything changed.
+    pub async fn replace_memberships(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        role_ids: &[String],
+        created_by: &str,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let current: Vec<(String,)> = sqlx::query_as("SELECT role_id FROM role_user_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *connection)
+            .await?;
+        let mut changed = false;
+        for (role_id,) in &current {
+            if !role_ids.contains(role_id) {
+                sqlx::query("DELETE FROM role_user_members WHERE user_id = $1 AND role_id = $2")
+                    .bind(user_id)
+                    .bind(role_id)
+                    .execute(&mut *connection)
+                    .await?;
+                changed = true;
+            }
+        }
+        for role_id in role_ids {
+            changed |= Store::add_membership(&mut *connection, role_id, user_id, created_by, now).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Deletes a user and everything that hangs off it (seat, sessions, memberships, links);
+    /// the contact stays.
+    pub async fn delete_user(connection: &mut AnyConnection, user_id: &str) -> Result<(), IdentityError> {
+        Store::release_seat(&mut *connection, user_id).await?;
+        for statement in [
+            "DELETE FROM role_user_members WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM invitations WHERE user_id = $1",
+            "DELETE FROM tokens WHERE user_id = $1 AND id NOT IN (SELECT id FROM registrations)",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            sqlx::query(statement).bind(user_id).execute(&mut *connection).await?;
+        }
+        Ok(())
+    }
+}
