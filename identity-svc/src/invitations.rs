@@ -127,6 +127,19 @@ impl Invitations {
         Ok(settings)
     }
 
+    /// For callers that create users and invite them in one call (CreateUser,
+    /// AddUsersByEmail): refuses with MAILBOX_NOT_CONFIGURED before anything is created.
+    pub async fn check_mailbox(&self) -> Result<(), IdentityError> {
+        self.mail_settings().await.map(drop)
+    }
+
+    /// Invites one user just created by `caller`, exactly as SendInvitations would.
+    pub async fn invite(&self, caller: &Caller, user_id: &str) -> Result<InvitationRecord, IdentityError> {
+        let actor = self.inviter(caller).await?;
+        let settings = self.mail_settings().await?;
+        self.invite_one(&actor, &settings, user_id).await
+    }
+
     /// The invitation `id` if the caller may see it; NOT_FOUND otherwise.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<InvitationRecord, IdentityError> {
         let actor = self.inviter(caller).await?;
