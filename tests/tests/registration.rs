@@ -23,6 +23,8 @@ link_tests!(clock: service_kit::clock::Clock::system();
     an_existing_email_gets_the_same_answer_and_an_already_registered_email,
     without_a_free_seat_nothing_is_created_and_the_link_stays_usable,
     registration_is_refused_while_turned_off,
+    a_user_created_meanwhile_spends_the_link,
+    a_confirmed_user_gets_the_default_roles,
 );
 
 const SELF_SERVICE: &str = "self-service-portal-on-site";
@@ -118,4 +120,53 @@ async fn without_a_free_seat_nothing_is_created_and_the_link_stays_usable(suite:
 async fn registration_is_refused_while_turned_off(suite: LinkSuite) {
     let refused = register(&suite, "someone@example.com", PASSWORD).await;
     assert_eq!(refusal(refused), (Code::FailedPrecondition, "SELF_REGISTRATION_DISABLED".into()));
+}
+
+async fn a_user_created_meanwhile_spends_the_link(suite: LinkSuite) {
+    enable(&suite, SELF_SERVICE).await;
+    register(&suite, "racer@example.com", PASSWORD).await.unwrap();
+    let token = suite.token("racer@example.com", "confirm-registration", 1).await;
+    suite.external("Racer@Example.com", PRODUCT, "").await.unwrap();
+    let used = used_seats(&suite, SELF_SERVICE).await;
+    assert_eq!(refusal(confirm(&suite, &token).await), (Code::AlreadyExists, "EMAIL_ALREADY_USED".into()));
+    assert_eq!(refusal(confirm(&suite, &token).await), (Code::FailedPrecondition, "TOKEN_ALREADY_USED".into()));
+    assert_eq!(used_seats(&suite, SELF_SERVICE).await, used, "no seat taken");
+}
+
+async fn a_confirmed_user_gets_the_default_roles(suite: LinkSuite) {
+    use portal_proto::identity::{
+        CreateRoleRequest, ListRoleMembershipsRequest, Role, RoleKind, role_membership::Member,
+        role_service_client::RoleServiceClient,
+    };
+    let admin = suite.admin().await;
+    let role = Role {
+        display_name: "Self-registered".into(),
+        kind: RoleKind::Functional.into(),
+        user_kind: portal_proto::identity::UserKind::External.into(),
+        ..Default::default()
+    };
+    let role = RoleServiceClient::new(suite.suite.channel())
+        .create_role(authed(CreateRoleRequest { role: Some(role), request_id: String::new() }, &admin))
+        .await
+        .expect("a functional role")
+        .into_inner();
+    enable(&suite, SELF_SERVICE).await;
+    let values = Settings { self_registration_default_role_ids: vec![role.id.clone()], ..Default::default() };
+    suite.settings(values, &["self_registration_default_role_ids"]).await;
+    register(&suite, "member@example.com", PASSWORD).await.unwrap();
+    let token = suite.token("member@example.com", "confirm-registration", 1).await;
+    let confirmed = confirm(&suite, &token).await.unwrap();
+    let request = ListRoleMembershipsRequest { user_id: confirmed.user_id.clone(), ..Default::default() };
+    let memberships = RoleServiceClient::new(suite.suite.channel())
+        .list_role_memberships(authed(request, &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .memberships;
+    let direct: Vec<_> = memberships
+        .into_iter()
+        .filter(|m| m.member == Some(Member::UserId(confirmed.user_id.clone())))
+        .map(|m| m.role_id)
+        .collect();
+    assert!(direct.contains(&role.id), "{direct:?}");
 }
