@@ -84,7 +84,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let roles = Roles::new(store.clone(), context.clock.clone());
     let users = Users::new(store.clone(), hasher, settings.clone(), roles.clone(), context.clock.clone());
     let provisioning = Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
-    let organizations = Organizations::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
+    let organizations =
+        Organizations::new(store.clone(), roles.clone(), settings.clone(), invitations.clone(), context.clock.clone());
     let licensing = Licensing::new(store.clone(), context.clock.clone());
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)

@@ -8,6 +8,7 @@ use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
     domain::{IdentityError, authority::Actor, email, roles as role_rules, user::UserKind},
+    invitations::Invitations,
     roles::Roles,
     storage::{AccountRecord, AuditEntry, Insertion, NewRole, NewUser, RoleRecord, Store, UserRecord},
     system_settings::SystemSettings,
@@ -58,6 +59,8 @@ pub struct AddResult {
     pub email: String,
     pub normalized_email: String,
     pub outcome: AddOutcome,
+    /// The invitation sent to a created user (its id), or why it could not be sent.
+    pub invitation: Option<Result<String, String>>,
 }
 
 /// An address that will get a new user.
@@ -74,12 +77,13 @@ pub struct Organizations {
     store: Store,
     roles: Roles,
     settings: SystemSettings,
+    invitations: Invitations,
     clock: Clock,
 }
 
 impl Organizations {
-    pub fn new(store: Store, roles: Roles, settings: SystemSettings, clock: Clock) -> Self {
-        Self { store, roles, settings, clock }
+    pub fn new(store: Store, roles: Roles, settings: SystemSettings, invitations: Invitations, clock: Clock) -> Self {
+        Self { store, roles, settings, invitations, clock }
     }
 
     pub async fn create_account(
@@ -343,7 +347,7 @@ impl Organizations {
             ));
         }
         if request.send_invitations {
-            return Err(IdentityError::NotYet("send_invitations: invitations are not available yet"));
+            self.invitations.check_mailbox().await?;
         }
         let organization_id = organization.as_ref().map(|o| o.id.clone());
         let roles = self
@@ -360,6 +364,7 @@ impl Organizations {
                 email: raw.clone(),
                 normalized_email: String::new(),
                 outcome: AddOutcome::Failed("", String::new()),
+                invitation: None,
             };
             match email::normalize(raw) {
                 Err(problem) => result.outcome = AddOutcome::Failed("INVALID_EMAIL", format!("'{raw}' {problem}")),
@@ -467,6 +472,18 @@ impl Organizations {
             results[plan.index].outcome = outcome;
         }
         tx.commit().await?;
+        if request.send_invitations {
+            // Each invitation is its own change (a token and its email in one transaction);
+            // one that fails is reported on its address, the users stay created.
+            for result in &mut results {
+                if let AddOutcome::CreatedWithNewContact { user_id, .. }
+                | AddOutcome::CreatedForExistingContact { user_id, .. } = &result.outcome
+                {
+                    result.invitation =
+                        Some(self.invitations.invite(caller, user_id).await.map(|i| i.id).map_err(|e| e.to_string()));
+                }
+            }
+        }
         Ok(results)
     }
 

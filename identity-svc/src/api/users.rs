@@ -182,6 +182,18 @@ impl UserService for UserApi {
                         (pb::AddUserByEmailOutcome::Failed, String::new(), String::new())
                     }
                 };
+                match result.invitation {
+                    Some(Ok(invitation_id)) => item.invitation_id = invitation_id,
+                    Some(Err(message)) => {
+                        item.error = Some(pb::ItemError {
+                            code: tonic::Code::FailedPrecondition as i32,
+                            reason: "INVITATION_NOT_SENT".into(),
+                            message: format!("the user was created but the invitation was not sent: {message}"),
+                            field: "send_invitations".into(),
+                        })
+                    }
+                    None => {}
+                }
                 item.outcome = outcome.into();
                 item.user_id = user_id;
                 item.contact_id = contact_id;
