@@ -82,7 +82,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let recovery = Recovery::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer);
     let internal_settings = settings.clone();
     let roles = Roles::new(store.clone(), context.clock.clone());
-    let users = Users::new(store.clone(), hasher, settings.clone(), roles.clone(), context.clock.clone());
+    let users =
+        Users::new(store.clone(), hasher, settings.clone(), roles.clone(), invitations.clone(), context.clock.clone());
     let provisioning = Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
     let organizations =
         Organizations::new(store.clone(), roles.clone(), settings.clone(), invitations.clone(), context.clock.clone());

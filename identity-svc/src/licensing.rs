@@ -111,6 +111,7 @@ impl Licensing {
             return Ok(None);
         };
         Store::end_user_sessions(&mut tx, user_id, "", "licence_released", now).await?;
+        Store::revoke_user_tokens(&mut tx, user_id, "licence_released", now).await?;
         Store::record_audit(
             &mut tx,
             AuditEntry {

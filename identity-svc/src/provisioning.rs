@@ -135,6 +135,7 @@ impl Provisioning {
                         return Err(IdentityError::EmailAlreadyUsed(contact.email.clone()));
                     }
                     Store::end_user_sessions(&mut tx, &user.id, "", "email_changed", now).await?;
+                    Store::revoke_user_tokens(&mut tx, &user.id, "email_changed", now).await?;
                     changed = true;
                 }
                 if user.organization_id != organization_id
@@ -172,6 +173,7 @@ impl Provisioning {
                 let released = Store::release_seat(&mut tx, &user_id).await?.is_some();
                 if deactivated || released {
                     Store::end_user_sessions(&mut tx, &user_id, "", "access_removed", now).await?;
+                    Store::revoke_user_tokens(&mut tx, &user_id, "user_deactivated", now).await?;
                     changed = true;
                 }
             }

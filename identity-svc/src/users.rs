@@ -5,6 +5,7 @@ use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
     domain::{IdentityError, email, password::PasswordHasher, password_policy, user::UserKind},
+    invitations::Invitations,
     roles::Roles,
     storage::{AuditEntry, Insertion, NewUser, Store, UserRecord},
     system_settings::SystemSettings,
@@ -61,12 +62,20 @@ pub struct Users {
     hasher: PasswordHasher,
     settings: SystemSettings,
     roles: Roles,
+    invitations: Invitations,
     clock: Clock,
 }
 
 impl Users {
-    pub fn new(store: Store, hasher: PasswordHasher, settings: SystemSettings, roles: Roles, clock: Clock) -> Self {
-        Self { store, hasher, settings, roles, clock }
+    pub fn new(
+        store: Store,
+        hasher: PasswordHasher,
+        settings: SystemSettings,
+        roles: Roles,
+        invitations: Invitations,
+        clock: Clock,
+    ) -> Self {
+        Self { store, hasher, settings, roles, invitations, clock }
     }
 
     /// A user the caller may see; others are NOT_FOUND, as if they did not exist.
@@ -163,7 +172,7 @@ impl Users {
             .assignable("role_ids", &request.role_ids, kind, organization.as_ref().map(|o| o.id.as_str()))
             .await?;
         if request.send_invitation {
-            return Err(IdentityError::NotYet("send_invitation: invitations are not available yet"));
+            self.invitations.check_mailbox().await?;
         }
         let product = match kind {
             UserKind::External => Some(
@@ -250,6 +259,10 @@ impl Users {
         )
         .await?;
         tx.commit().await?;
+        if request.send_invitation {
+            // The invitation is a change of its own (its token and email in one transaction).
+            self.invitations.invite(caller, &id).await?;
+        }
         self.store.user(&id).await?.ok_or(IdentityError::UserNotFound(id))
     }
 
@@ -288,6 +301,7 @@ impl Users {
             return Ok(before);
         }
         Store::end_user_sessions(&mut tx, id, "", "deactivated", now).await?;
+        Store::revoke_user_tokens(&mut tx, id, "user_deactivated", now).await?;
         Store::record_audit(
             &mut tx,
             AuditEntry {

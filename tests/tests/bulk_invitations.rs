@@ -13,7 +13,10 @@ use portal_proto::identity::{
 use portal_tests::authed;
 use support::links::{LinkSuite, PASSWORD, PRODUCT, token_in};
 
-link_tests!(clock: service_kit::clock::Clock::system(); bulk_added_users_are_invited_and_can_set_their_password);
+link_tests!(clock: service_kit::clock::Clock::system();
+    bulk_added_users_are_invited_and_can_set_their_password,
+    a_user_created_with_an_invitation_loses_it_on_deactivation,
+);
 
 async fn bulk_added_users_are_invited_and_can_set_their_password(suite: LinkSuite) {
     let admin = suite.admin().await;
@@ -66,4 +69,38 @@ async fn bulk_added_users_are_invited_and_can_set_their_password(suite: LinkSuit
         suite.suite.login(address, PASSWORD).await.expect("the invited user logs in");
     }
     assert!(suite.mail_to("bad address").is_empty());
+}
+
+async fn a_user_created_with_an_invitation_loses_it_on_deactivation(suite: LinkSuite) {
+    use portal_proto::identity::{
+        CreateUserRequest, DeactivateUserRequest, InvitationState, ListInvitationsRequest, User, UserKind,
+        invitation_service_client::InvitationServiceClient,
+    };
+    let admin = suite.admin().await;
+    let mut users = UserServiceClient::new(suite.suite.channel());
+    let request = CreateUserRequest {
+        user: Some(User { email: "invited@example.com".into(), kind: UserKind::External.into(), ..Default::default() }),
+        licence_product_id: PRODUCT.into(),
+        send_invitation: true,
+        ..Default::default()
+    };
+    let user = users.create_user(authed(request, &admin)).await.unwrap().into_inner();
+    let mail = suite.wait_mail_to("invited@example.com", 1).await;
+    let token = token_in(&mail[0], "invitation");
+    let request = DeactivateUserRequest { id: user.id.clone(), ..Default::default() };
+    users.deactivate_user(authed(request, &admin)).await.unwrap();
+    let mut invitations = InvitationServiceClient::new(suite.suite.channel());
+    let listed = invitations
+        .list_invitations(authed(ListInvitationsRequest { user_id: user.id.clone(), ..Default::default() }, &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .invitations;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state(), InvitationState::Revoked, "deactivation revokes the pending invitation");
+    let refused = invitations
+        .redeem_invitation(portal_proto::identity::RedeemInvitationRequest { token, password: PASSWORD.into() })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
 }
