@@ -14,9 +14,8 @@ use service_kit::{
 /// The area name, used for the database and the upstream map.
 pub const AREA: &str = "access";
 
-/// Migrations, one folder per backend.
-pub static MIGRATIONS: Migrations =
-    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
+/// Migrations: portable SQL for both backends.
+pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {

@@ -2,8 +2,9 @@
 //!
 //! Services talk SQL through sqlx's `Any` driver with portable statements (ids
 //! as TEXT, instants as BIGINT milliseconds, `$1` placeholders, `ON CONFLICT`,
-//! `RETURNING`). Each service owns its migrations, one folder per backend, and
-//! its own storage: a SQLite file, or a PostgreSQL schema named after it.
+//! `RETURNING`). Each service owns its storage (a SQLite file, or a PostgreSQL schema
+//! named after it) and one folder of migrations in that portable SQL, applied on either
+//! backend; a backend that ever needs different SQL would get a folder of its own.
 
 use std::str::FromStr;
 
@@ -22,12 +23,10 @@ pub enum Backend {
     Sqlite,
 }
 
-/// A service's migrations for each backend (`sqlx::migrate!("migrations/postgres")`, …).
+/// A service's migrations (`Migrations(&sqlx::migrate!("./migrations"))`): portable SQL that
+/// runs unchanged on PostgreSQL and SQLite, so one folder serves both backends.
 #[derive(Debug, Clone, Copy)]
-pub struct Migrations {
-    pub postgres: &'static Migrator,
-    pub sqlite: &'static Migrator,
-}
+pub struct Migrations(pub &'static Migrator);
 
 /// A storage fault.
 #[derive(Debug, thiserror::Error)]
@@ -128,11 +127,7 @@ impl Database {
                     .await?
             }
         };
-        let migrator = match backend {
-            Backend::Postgres => migrations.postgres,
-            Backend::Sqlite => migrations.sqlite,
-        };
-        migrator.run(&pool).await?;
+        migrations.0.run(&pool).await?;
         Ok(Self { pool, backend })
     }
 

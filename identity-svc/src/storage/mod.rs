@@ -23,9 +23,8 @@ use service_kit::db::{Database, Migrations};
 
 use crate::domain::IdentityError;
 
-/// Identity's migrations, one folder per backend.
-pub static MIGRATIONS: Migrations =
-    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
+/// Identity's migrations: portable SQL for both backends.
+pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 
 /// Identity's storage.
 #[derive(Debug, Clone)]

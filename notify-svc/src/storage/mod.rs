@@ -10,9 +10,8 @@ pub use templates::{NewTemplate, TemplateFilter, TemplateRow};
 
 use service_kit::db::{Database, Migrations};
 
-/// Notify's migrations, one folder per backend.
-pub static MIGRATIONS: Migrations =
-    Migrations { postgres: &sqlx::migrate!("migrations/postgres"), sqlite: &sqlx::migrate!("migrations/sqlite") };
+/// Notify's migrations: portable SQL for both backends.
+pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 
 /// Notify's storage.
 #[derive(Debug, Clone)]
