@@ -236,35 +236,48 @@ pub fn manual_clock() -> Clock {
     Clock::manual(Clock::system().now())
 }
 
+/// Runs each named `async fn(S)` four times (all-in-one and distributed, on SQLite and on
+/// PostgreSQL + Redis), where `start` makes the `Option<S>` of one variant from `mode` and
+/// `backend` (`None` skips it). The test files' own suites (with an SMTP server, say) use
+/// this; plain suites use [`suite_tests!`].
+#[macro_export]
+macro_rules! suite_variants {
+    (start: |$mode:ident, $backend:ident| $start:expr; threads: $threads:literal; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($mode: $crate::Mode, $backend: $crate::Backend) {
+                if let Some(suite) = $start.await {
+                    super::$name(suite).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn all_in_one_sqlite() { run($crate::Mode::AllInOne, $crate::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn distributed_sqlite() { run($crate::Mode::Distributed, $crate::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn all_in_one_postgres() { run($crate::Mode::AllInOne, $crate::Backend::Postgres).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn distributed_postgres() { run($crate::Mode::Distributed, $crate::Backend::Postgres).await }
+        }
+    )*};
+}
+
 /// Runs each named `async fn(Suite)` four times: all-in-one and distributed, on SQLite
 /// and on PostgreSQL + Redis. `suite_tests!(manual_clock: …)` gives the suites a manual
 /// clock (`suite.clock.advance(…)`) instead of the system one.
 #[macro_export]
 macro_rules! suite_tests {
     (manual_clock: $($name:ident),* $(,)?) => {
-        $crate::suite_tests!(@clock [$crate::manual_clock()] $($name),*);
+        $crate::suite_variants!(
+            start: |mode, backend| $crate::Suite::start_with(mode, backend, $crate::manual_clock(), |_| {});
+            threads: 2;
+            $($name),*
+        );
     };
-    (@clock [$clock:expr] $($name:ident),*) => {$(
-        mod $name {
-            use $crate::{Backend, Mode, Suite};
-
-            async fn run(mode: Mode, backend: Backend) {
-                if let Some(suite) = Suite::start_with(mode, backend, $clock, |_| {}).await {
-                    super::$name(suite).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn all_in_one_sqlite() { run(Mode::AllInOne, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn distributed_sqlite() { run(Mode::Distributed, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn all_in_one_postgres() { run(Mode::AllInOne, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn distributed_postgres() { run(Mode::Distributed, Backend::Postgres).await }
-        }
-    )*};
     ($($name:ident),* $(,)?) => {
-        $crate::suite_tests!(@clock [::service_kit::clock::Clock::system()] $($name),*);
+        $crate::suite_variants!(start: |mode, backend| $crate::Suite::start(mode, backend); threads: 2; $($name),*);
     };
 }

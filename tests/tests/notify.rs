@@ -134,30 +134,9 @@ fn request(key: &str, to: &str, code: &str, culture: &str, values: &[(&str, &str
 const RECOVERY: &str = "Link for password recovery";
 const LINK: &str = "https://portal.example.com/recover?token=abc123";
 
-macro_rules! mail_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-
-            async fn run(mode: Mode, backend: Backend) {
-                if let Some(suite) = MailSuite::start(mode, backend).await {
-                    super::$name(suite).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn all_in_one_sqlite() { run(Mode::AllInOne, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn distributed_sqlite() { run(Mode::Distributed, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn all_in_one_postgres() { run(Mode::AllInOne, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn distributed_postgres() { run(Mode::Distributed, Backend::Postgres).await }
-        }
-    )*};
-}
-
-mail_tests!(
+portal_tests::suite_variants!(
+    start: |mode, backend| MailSuite::start(mode, backend);
+    threads: 2;
     an_enqueued_message_arrives_rendered_in_the_recipients_culture,
     messages_queued_while_the_smtp_server_is_down_arrive_when_it_is_back,
     temporary_failures_retry_and_permanent_ones_dead_letter_until_retried,

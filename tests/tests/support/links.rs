@@ -42,27 +42,13 @@ pub struct LinkSuite {
 /// Runs each named `async fn(LinkSuite)` in the four suite variants, on `$clock`.
 #[macro_export]
 macro_rules! link_tests {
-    (clock: $clock:expr; $($name:ident),* $(,)?) => {$(
-        mod $name {
-            use super::support::links::LinkSuite;
-            use portal_tests::{Backend, Mode};
-
-            async fn run(mode: Mode, backend: Backend) {
-                if let Some(suite) = LinkSuite::start(mode, backend, $clock).await {
-                    super::$name(suite).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn all_in_one_sqlite() { run(Mode::AllInOne, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn distributed_sqlite() { run(Mode::Distributed, Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn all_in_one_postgres() { run(Mode::AllInOne, Backend::Postgres).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn distributed_postgres() { run(Mode::Distributed, Backend::Postgres).await }
-        }
-    )*};
+    (clock: $clock:expr; $($name:ident),* $(,)?) => {
+        portal_tests::suite_variants!(
+            start: |mode, backend| super::support::links::LinkSuite::start(mode, backend, $clock);
+            threads: 4;
+            $($name),*
+        );
+    };
 }
 
 pub fn reason(status: &Status) -> String {
