@@ -406,6 +406,7 @@ impl Organizations {
                 return Err(IdentityError::NoFreeSeat(product.id.clone()));
             }
         }
+        let start_page = self.settings.current().await?.stored.portal_start_page;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         for plan in &planned {
@@ -421,7 +422,7 @@ impl Organizations {
                 system_administrator: false,
                 password_hash: None,
                 culture: "en-US",
-                home_page: &self.settings.current().await?.stored.portal_start_page,
+                home_page: &start_page,
                 origin: "bulk",
                 organization_id: organization_id.as_deref(),
                 organization_administrator: request.organization_administrator,
