@@ -5,6 +5,7 @@
 //! the case issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
 
 pub mod api;
+pub mod domain;
 
 use service_kit::{
     ServiceContext, ServiceModule, StartError,

@@ -1,0 +1,11 @@
+//! The rules of case handling as plain Rust: working-time calendars, SLA clocks,
+//! agreement selection, the status machine and case numbers. No tonic, no SQL.
+
+pub mod agreement_selection;
+pub mod calendar;
+pub mod error;
+pub mod numbering;
+pub mod sla;
+pub mod status;
+
+pub use error::CaseError;
