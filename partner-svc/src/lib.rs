@@ -1,21 +1,20 @@
 //! partner-svc: partner lookups, partnerships (programs), leads, opportunities,
 //! points and tiers.
 //!
-//! The whole `portal.partner.v1` contract is served; its behaviour arrives with
-//! the partner issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
+//! `api` adapts gRPC to the use cases (`lookups`, `partnerships`, `program`,
+//! `activity`), which apply the rules in `domain` to the rows in `storage`; `authority`
+//! decides who the caller is to the partner program.
 
 pub mod api;
+pub mod domain;
+pub mod storage;
 
-use service_kit::{
-    ServiceContext, ServiceModule, StartError,
-    db::{Database, Migrations},
-};
+use service_kit::{ServiceContext, ServiceModule, StartError, db::Database};
+
+pub use storage::MIGRATIONS;
 
 /// The area name, used for the database and the upstream map.
 pub const AREA: &str = "partner";
-
-/// Migrations: portable SQL for both backends.
-pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
