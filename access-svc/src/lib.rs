@@ -5,17 +5,15 @@
 //! the access issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
 
 pub mod api;
+pub mod domain;
+pub mod storage;
 
-use service_kit::{
-    ServiceContext, ServiceModule, StartError,
-    db::{Database, Migrations},
-};
+use service_kit::{ServiceContext, ServiceModule, StartError, db::Database};
 
 /// The area name, used for the database and the upstream map.
 pub const AREA: &str = "access";
 
-/// Migrations: portable SQL for both backends.
-pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
+pub use storage::MIGRATIONS;
 
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
