@@ -6,6 +6,9 @@
 
 pub mod api;
 pub mod domain;
+pub mod folders;
+pub mod knowledge;
+pub mod storage;
 
 use service_kit::{
     ServiceContext, ServiceModule, StartError,
@@ -21,6 +24,8 @@ pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
-    let (routes, services) = api::pending::routes(&context, tonic::service::Routes::default());
+    let (routes, mut services) = api::pending::routes(&context, tonic::service::Routes::default());
+    let (routes, knowledge_services) = api::knowledge::routes(&context, &database, routes).await?;
+    services.extend(knowledge_services);
     Ok(ServiceModule { area: AREA, routes, services, database })
 }

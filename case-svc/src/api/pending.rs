@@ -10,11 +10,8 @@ use portal_proto::case::{
     case_message_service_server::{CaseMessageService, CaseMessageServiceServer},
     case_service_server::{CaseService, CaseServiceServer},
     case_settings_service_server::{CaseSettingsService, CaseSettingsServiceServer},
-    folder_service_server::{FolderService, FolderServiceServer},
-    knowledge_base_service_server::{KnowledgeBaseService, KnowledgeBaseServiceServer},
     service_agreement_service_server::{ServiceAgreementService, ServiceAgreementServiceServer},
     service_catalog_service_server::{ServiceCatalogService, ServiceCatalogServiceServer},
-    tag_service_server::{TagService, TagServiceServer},
 };
 use service_kit::{ServiceContext, service_routes};
 use tonic::service::Routes;
@@ -28,12 +25,9 @@ impl AttachmentService for Pending {}
 impl CalendarService for Pending {}
 impl CaseService for Pending {}
 impl ServiceCatalogService for Pending {}
-impl FolderService for Pending {}
 impl CaseInternalService for Pending {}
-impl KnowledgeBaseService for Pending {}
 impl CaseMessageService for Pending {}
 impl CaseSettingsService for Pending {}
-impl TagService for Pending {}
 
 /// Adds the pending services to `routes`; returns the routes and the names added.
 pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>) {
@@ -43,11 +37,8 @@ pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>)
         CalendarServiceServer<Pending>(Pending) as Public,
         CaseServiceServer<Pending>(Pending) as Public,
         ServiceCatalogServiceServer<Pending>(Pending) as Public,
-        FolderServiceServer<Pending>(Pending) as Public,
         CaseInternalServiceServer<Pending>(Pending) as Internal,
-        KnowledgeBaseServiceServer<Pending>(Pending) as Public,
         CaseMessageServiceServer<Pending>(Pending) as Public,
         CaseSettingsServiceServer<Pending>(Pending) as Public,
-        TagServiceServer<Pending>(Pending) as Public,
     )
 }

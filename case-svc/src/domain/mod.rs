@@ -4,6 +4,8 @@
 pub mod agreement_selection;
 pub mod calendar;
 pub mod error;
+pub mod folders;
+pub mod knowledge;
 pub mod numbering;
 pub mod sla;
 pub mod status;

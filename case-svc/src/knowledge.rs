@@ -1,0 +1,295 @@
+//! Knowledge-base use cases: articles, their views, likes and comments, search,
+//! popular articles and tags. Each checks the caller's rights on the "KnowledgeBase"
+//! object through [`ArticleAccess`], applies the rules of `domain::knowledge`, and
+//! changes `storage` in one transaction.
+
+use service_kit::{Caller, CallerKind, clock::Clock};
+
+use crate::{
+    domain::knowledge::{
+        self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, DAY_MS, KnowledgeError,
+    },
+    storage::{
+        knowledge::{ArticleRecord, Change, CommentRecord, Created, KnowledgeStore, Position, RequestKey, TagRecord},
+        knowledge_search::SearchHit,
+    },
+};
+
+/// The access-svc object that knowledge-base articles are.
+pub const OBJECT_CODE: &str = "KnowledgeBase";
+
+/// What a caller may want to do with articles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// Decides whether a caller may do an operation on articles.
+///
+/// The defaults of DESIGN.md §4 until access-svc's client lands in service-kit: every
+/// logged-in user reads; employees (and the system administrator) also create, update
+/// and delete. Every use case asks here and only here.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleAccess;
+
+impl ArticleAccess {
+    /// Whether `caller` may do `operation` on articles.
+    pub async fn allows(&self, caller: &Caller, operation: Operation) -> Result<bool, KnowledgeError> {
+        Ok(caller.system_administrator
+            || caller.kind == CallerKind::Employee
+            || (caller.kind == CallerKind::External && operation == Operation::Read))
+    }
+
+    /// As [`Self::allows`], refusing with PERMISSION_DENIED.
+    pub async fn require(&self, caller: &Caller, operation: Operation) -> Result<(), KnowledgeError> {
+        if self.allows(caller, operation).await? {
+            return Ok(());
+        }
+        let verb = match operation {
+            Operation::Read => "read",
+            Operation::Create => "create",
+            Operation::Update => "change",
+            Operation::Delete => "delete",
+        };
+        Err(KnowledgeError::Denied(
+            "OPERATION_NOT_GRANTED",
+            format!("you may not {verb} knowledge-base articles; ask an administrator for the permission"),
+        ))
+    }
+}
+
+/// The changes an UpdateArticle asks for: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ArticlePatch {
+    pub title: Option<String>,
+    pub article_type: Option<ArticleType>,
+    pub body: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// The knowledge base's use cases.
+#[derive(Debug, Clone)]
+pub struct KnowledgeBase {
+    pub store: KnowledgeStore,
+    pub clock: Clock,
+    pub access: ArticleAccess,
+}
+
+/// Reads the version an etag names; a malformed etag is as stale as an old one.
+pub fn version_of(etag: &str) -> Result<i64, KnowledgeError> {
+    etag.parse().map_err(|_| KnowledgeError::Stale("resource"))
+}
+
+fn article_not_found(id: &str) -> KnowledgeError {
+    KnowledgeError::NotFound("article", id.to_owned())
+}
+
+fn comment_not_found(id: &str) -> KnowledgeError {
+    KnowledgeError::NotFound("comment", id.to_owned())
+}
+
+impl KnowledgeBase {
+    pub fn new(store: KnowledgeStore, clock: Clock, access: ArticleAccess) -> Self {
+        Self { store, clock, access }
+    }
+
+    /// Writes an article; a retried call with the same request id returns the first.
+    pub async fn create_article(
+        &self,
+        caller: &Caller,
+        content: &ArticleContent,
+        request_id: &str,
+    ) -> Result<ArticleRecord, KnowledgeError> {
+        self.access.require(caller, Operation::Create).await?;
+        let now = self.clock.now();
+        let key = RequestKey { user_id: &caller.user_id, kind: "article", request_id };
+        let id = match self.store.insert_article(content, &caller.user_id, key, now, now - DAY_MS).await? {
+            Created::New(id) | Created::Earlier(id) => id,
+        };
+        self.store.article(&id, &caller.user_id).await?.ok_or_else(|| article_not_found(&id))
+    }
+
+    /// One article with its body; counts the caller's view (once a day per user).
+    pub async fn get_article(&self, caller: &Caller, id: &str) -> Result<ArticleRecord, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let now = self.clock.now();
+        self.store.count_view(id, &caller.user_id, now, now - DAY_MS).await?;
+        self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))
+    }
+
+    /// A page of articles matching every filter (a folder's stored filter included).
+    pub async fn list_articles(
+        &self,
+        caller: &Caller,
+        filters: &[ArticleFilter],
+        order: ArticleOrder,
+        after: Option<&Position>,
+        limit: i64,
+    ) -> Result<Vec<ArticleRecord>, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        self.store.list_articles(&caller.user_id, filters, order, after, limit).await
+    }
+
+    /// Applies `patch` to the article if `etag` (when given) is current.
+    pub async fn update_article(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        patch: ArticlePatch,
+    ) -> Result<ArticleRecord, KnowledgeError> {
+        self.access.require(caller, Operation::Update).await?;
+        let current = self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))?;
+        if !etag.is_empty() && version_of(etag)? != current.version {
+            return Err(KnowledgeError::Stale("article"));
+        }
+        let content = ArticleContent {
+            title: patch.title.unwrap_or(current.title.clone()),
+            article_type: match patch.article_type {
+                Some(article_type) => article_type,
+                None => ArticleType::from_code(&current.article_type)
+                    .ok_or_else(|| KnowledgeError::Corrupt(format!("article type '{}'", current.article_type)))?,
+            },
+            body: patch.body.unwrap_or(current.body.clone()),
+            tags: patch.tags.unwrap_or_else(|| current.tag_list()),
+        };
+        let now = self.clock.now();
+        match self.store.update_article(id, current.version, &content, &caller.user_id, now).await? {
+            Change::Done(()) => self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id)),
+            Change::NotFound => Err(article_not_found(id)),
+            Change::Stale => Err(KnowledgeError::Stale("article")),
+        }
+    }
+
+    /// Deletes an article with its comments, likes and views.
+    pub async fn delete_article(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
+        self.access.require(caller, Operation::Delete).await?;
+        let version = if etag.is_empty() { None } else { Some(version_of(etag)?) };
+        match self.store.delete_article(id, version).await? {
+            Change::Done(()) => Ok(()),
+            Change::NotFound => Err(article_not_found(id)),
+            Change::Stale => Err(KnowledgeError::Stale("article")),
+        }
+    }
+
+    /// A page of the articles holding every word, best first.
+    pub async fn search(
+        &self,
+        caller: &Caller,
+        words: &[String],
+        filter: &ArticleFilter,
+        after: Option<&Position>,
+        limit: i64,
+    ) -> Result<Vec<SearchHit>, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        self.store.search_articles(&caller.user_id, words, filter, after, limit).await
+    }
+
+    /// Likes (or unlikes) an article for the caller; returns its likes now.
+    pub async fn set_article_like(&self, caller: &Caller, article_id: &str, like: bool) -> Result<i64, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let now = self.clock.now();
+        self.store
+            .set_article_like(article_id, &caller.user_id, like, now)
+            .await?
+            .ok_or_else(|| article_not_found(article_id))
+    }
+
+    /// Likes (or unlikes) a comment for the caller; returns its likes now.
+    pub async fn set_comment_like(&self, caller: &Caller, comment_id: &str, like: bool) -> Result<i64, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let now = self.clock.now();
+        self.store
+            .set_comment_like(comment_id, &caller.user_id, like, now)
+            .await?
+            .ok_or_else(|| comment_not_found(comment_id))
+    }
+
+    /// Posts the caller's comment; a retried call with the same request id returns the first.
+    pub async fn create_comment(
+        &self,
+        caller: &Caller,
+        article_id: &str,
+        body: &str,
+        request_id: &str,
+    ) -> Result<CommentRecord, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let now = self.clock.now();
+        let key = RequestKey { user_id: &caller.user_id, kind: "comment", request_id };
+        let created = self.store.insert_comment(article_id, &caller.user_id, body, key, now, now - DAY_MS).await?;
+        let id = match created.ok_or_else(|| article_not_found(article_id))? {
+            Created::New(id) | Created::Earlier(id) => id,
+        };
+        self.store.comment(&id, &caller.user_id).await?.ok_or_else(|| comment_not_found(&id))
+    }
+
+    /// A page of an article's comments, oldest first.
+    pub async fn list_comments(
+        &self,
+        caller: &Caller,
+        article_id: &str,
+        after: Option<&Position>,
+        limit: i64,
+    ) -> Result<Vec<CommentRecord>, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        self.store.article(article_id, &caller.user_id).await?.ok_or_else(|| article_not_found(article_id))?;
+        self.store.list_comments(article_id, &caller.user_id, after, limit).await
+    }
+
+    /// Replaces the body of the caller's own comment.
+    pub async fn update_comment(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        body: &str,
+    ) -> Result<CommentRecord, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
+        if !rules::may_edit_comment(&caller.user_id, &current.author_user_id) {
+            return Err(KnowledgeError::Denied("NOT_COMMENT_AUTHOR", "only its author may edit a comment".into()));
+        }
+        let version = if etag.is_empty() { current.version } else { version_of(etag)? };
+        match self.store.update_comment(id, version, body, self.clock.now()).await? {
+            Change::Done(()) => self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id)),
+            Change::NotFound => Err(comment_not_found(id)),
+            Change::Stale => Err(KnowledgeError::Stale("comment")),
+        }
+    }
+
+    /// Deletes the caller's own comment, or any comment for a moderator (whoever may
+    /// delete articles).
+    pub async fn delete_comment(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
+        let moderator =
+            caller.user_id != current.author_user_id && self.access.allows(caller, Operation::Delete).await?;
+        if !rules::may_delete_comment(&caller.user_id, &current.author_user_id, moderator) {
+            return Err(KnowledgeError::Denied(
+                "NOT_COMMENT_AUTHOR",
+                "only its author or a moderator may delete a comment".into(),
+            ));
+        }
+        let version = if etag.is_empty() { current.version } else { version_of(etag)? };
+        match self.store.delete_comment(id, version).await? {
+            Change::Done(()) => Ok(()),
+            Change::NotFound => Err(comment_not_found(id)),
+            Change::Stale => Err(KnowledgeError::Stale("comment")),
+        }
+    }
+
+    /// A page of the article tags in use, most used first.
+    pub async fn list_tags(
+        &self,
+        caller: &Caller,
+        prefix: &str,
+        after: Option<&Position>,
+        limit: i64,
+    ) -> Result<Vec<TagRecord>, KnowledgeError> {
+        self.access.require(caller, Operation::Read).await?;
+        self.store.list_tags(&rules::tag_key(prefix), after, limit).await
+    }
+}
