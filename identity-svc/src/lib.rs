@@ -4,8 +4,10 @@
 //! `api` adapts gRPC to the use cases in `auth`, which apply the rules in
 //! `domain` to the rows in `storage`.
 
+pub mod access_sync;
 pub mod api;
 pub mod auth;
+pub mod directory;
 pub mod domain;
 pub mod invitations;
 pub mod licensing;
@@ -34,12 +36,14 @@ use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, servi
 pub use storage::MIGRATIONS;
 
 use crate::{
+    access_sync::AccessSync,
     api::{
         AuditApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, ProvisioningApi, RoleApi, SessionApi,
         SettingsApi, UserApi,
     },
     api::{InvitationApi, RegistrationApi},
     auth::Auth,
+    directory::Directory,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
     invitations::Invitations,
     licensing::Licensing,
@@ -81,13 +85,15 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         Registrations::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer.clone());
     let recovery = Recovery::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer);
     let internal_settings = settings.clone();
-    let roles = Roles::new(store.clone(), context.clock.clone());
+    let access_sync = AccessSync::new(context.upstreams.clone(), context.assertion_key.clone());
+    let roles = Roles::new(store.clone(), context.clock.clone(), access_sync.clone());
     let users =
         Users::new(store.clone(), hasher, settings.clone(), roles.clone(), invitations.clone(), context.clock.clone());
     let provisioning = Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
     let organizations =
         Organizations::new(store.clone(), roles.clone(), settings.clone(), invitations.clone(), context.clock.clone());
-    let licensing = Licensing::new(store.clone(), context.clock.clone());
+    let licensing = Licensing::new(store.clone(), context.clock.clone(), access_sync);
+    let directory = Directory::new(store.clone(), roles.clone());
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
         .await
@@ -109,7 +115,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         ContactServiceServer<ProvisioningApi>(ProvisioningApi { provisioning }) as Public,
         LicenceServiceServer<LicenceApi>(LicenceApi { licensing }) as Public,
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
-        IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings }) as Internal,
+        IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings, directory }) as Internal,
     );
     tokio::spawn(relay.run(context.shutdown.clone()));
     Ok(ServiceModule { area: AREA, routes, services, database })

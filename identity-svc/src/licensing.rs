@@ -4,6 +4,7 @@
 use service_kit::{Caller, clock::Clock};
 
 use crate::{
+    access_sync::AccessSync,
     domain::{IdentityError, user::UserKind},
     storage::{AssignmentFilter, AssignmentRecord, AuditEntry, ProductRecord, Store},
 };
@@ -13,6 +14,7 @@ use crate::{
 pub struct Licensing {
     store: Store,
     clock: Clock,
+    access: AccessSync,
 }
 
 /// What assigning a seat did.
@@ -33,8 +35,8 @@ fn assignment_json(assignment: &AssignmentRecord) -> String {
 }
 
 impl Licensing {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Clock, access: AccessSync) -> Self {
+        Self { store, clock, access }
     }
 
     pub async fn products(&self, caller: &Caller) -> Result<Vec<ProductRecord>, IdentityError> {
@@ -96,6 +98,7 @@ impl Licensing {
         )
         .await?;
         tx.commit().await?;
+        self.access.users_changed(vec![user_id.to_owned()]).await?;
         Ok(Assigned { assignment, new: true })
     }
 
@@ -128,6 +131,7 @@ impl Licensing {
         )
         .await?;
         tx.commit().await?;
+        self.access.users_changed(vec![user_id.to_owned()]).await?;
         Ok(Some(released))
     }
 

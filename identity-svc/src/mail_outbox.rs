@@ -12,10 +12,9 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use portal_proto::notify::{EnqueueRequest, notify_internal_service_client::NotifyInternalServiceClient};
 use service_kit::{
-    Caller, Shutdown, Upstreams,
+    Shutdown, SignedUpstream, Upstreams,
     assertion::AssertionKey,
     clock::{Clock, Millis},
-    upstream::SignAs,
 };
 use tokio::sync::Notify;
 use tonic::Code;
@@ -112,18 +111,8 @@ impl Relay {
 
     /// The notify client, resolved now: in the all-in-one mode notify is in this process,
     /// in the distributed mode it is `upstreams.notify`.
-    fn client(
-        &self,
-    ) -> Option<
-        NotifyInternalServiceClient<
-            tonic::service::interceptor::InterceptedService<service_kit::upstream::Upstream, SignAs>,
-        >,
-    > {
-        let upstream = self.upstreams.get("notify")?;
-        Some(NotifyInternalServiceClient::with_interceptor(
-            upstream,
-            SignAs::new(self.key.clone(), Caller::service("identity")),
-        ))
+    fn client(&self) -> Option<NotifyInternalServiceClient<SignedUpstream>> {
+        Some(NotifyInternalServiceClient::new(self.upstreams.signed("notify", &self.key, "identity")?))
     }
 
     async fn attempt(&self, row: OutboxRow) -> Result<(), crate::domain::IdentityError> {

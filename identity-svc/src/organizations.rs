@@ -314,6 +314,7 @@ impl Organizations {
             .await?;
         }
         tx.commit().await?;
+        self.roles.access().users_changed(vec![user_id.to_owned()]).await?;
         self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))
     }
 

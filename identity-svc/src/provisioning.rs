@@ -201,6 +201,7 @@ impl Provisioning {
             .await?;
         }
         tx.commit().await?;
+        self.roles.access().users_changed(vec![user_id.clone()]).await?;
         let user = self.store.user(&user_id).await?.ok_or(IdentityError::UserNotFound(user_id))?;
         Ok(Provisioned { user, created, changed })
     }
@@ -232,6 +233,7 @@ impl Provisioning {
         )
         .await?;
         tx.commit().await?;
+        self.roles.access().user_removed(&user.id).await?;
         Ok(Some(user.id))
     }
 

@@ -5,6 +5,7 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
+    access_sync::AccessSync,
     domain::{
         IdentityError,
         authority::Actor,
@@ -46,6 +47,15 @@ pub enum Source {
     },
 }
 
+/// One role a user belongs to, with how far it is from the user.
+#[derive(Debug, Clone)]
+pub struct EffectiveRole {
+    pub role: RoleRecord,
+    pub source: Source,
+    /// Steps from the user: 0 for direct and implied roles, 1 for their parents, …
+    pub distance: i32,
+}
+
 /// One role a user belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -69,11 +79,18 @@ pub fn facts(role: &RoleRecord) -> RoleFacts<'_> {
 pub struct Roles {
     store: Store,
     clock: Clock,
+    access: AccessSync,
 }
 
 impl Roles {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Clock, access: AccessSync) -> Self {
+        Self { store, clock, access }
+    }
+
+    /// The link that tells access-svc about membership changes, for every use case that
+    /// changes what access evaluates about users.
+    pub fn access(&self) -> &AccessSync {
+        &self.access
     }
 
     /// May the actor see this role? Employees see all; external users the built-in roles
@@ -303,6 +320,7 @@ impl Roles {
             }
         }
         tx.commit().await?;
+        self.access.users_changed(users.into_iter().map(|user| user.id).collect()).await?;
         Ok(added)
     }
 
@@ -322,47 +340,63 @@ impl Roles {
             .filter(|user| actor.may_read_user(user.as_target()))
             .ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
         let mut memberships: Vec<Membership> = self
-            .store
-            .memberships_of(user_id)
+            .effective_roles(&user)
             .await?
             .into_iter()
-            .map(|m| Membership {
-                role_id: m.role_id,
-                user_id: user_id.to_owned(),
-                source: Source::Direct { created_at: m.created_at, created_by: m.created_by },
-            })
+            .filter(|role| include_inherited || matches!(role.source, Source::Direct { .. }))
+            .map(|role| Membership { role_id: role.role.id, user_id: user_id.to_owned(), source: role.source })
             .collect();
-        if include_inherited {
-            let root = match user.kind() {
-                UserKind::External => roles::ALL_EXTERNAL_USERS,
-                UserKind::Employee => roles::ALL_EMPLOYEES,
-            };
-            let mut implied = vec![root.to_owned()];
-            implied.extend(user.organization_id.clone());
-            let mut seen: std::collections::HashSet<String> = memberships.iter().map(|m| m.role_id.clone()).collect();
-            for role_id in &implied {
-                if seen.insert(role_id.clone()) {
-                    memberships.push(Membership {
-                        role_id: role_id.clone(),
-                        user_id: user_id.to_owned(),
-                        source: Source::Implicit,
-                    });
-                }
+        memberships.sort_by(|a, b| a.role_id.cmp(&b.role_id));
+        Ok(memberships)
+    }
+
+    /// Every role `user` belongs to, each once at its smallest distance: direct
+    /// memberships and the implied root and organization at distance 0, the roles above
+    /// them at their number of steps. Ordered by distance, functional roles before
+    /// organizational ones at equal distance, as permission evaluation walks them.
+    pub async fn effective_roles(&self, user: &UserRecord) -> Result<Vec<EffectiveRole>, IdentityError> {
+        let mut starts: Vec<(String, Source)> = self
+            .store
+            .memberships_of(&user.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.role_id, Source::Direct { created_at: m.created_at, created_by: m.created_by }))
+            .collect();
+        let root = match user.kind() {
+            UserKind::External => roles::ALL_EXTERNAL_USERS,
+            UserKind::Employee => roles::ALL_EMPLOYEES,
+        };
+        for implied in std::iter::once(root.to_owned()).chain(user.organization_id.clone()) {
+            if !starts.iter().any(|(id, _)| *id == implied) {
+                starts.push((implied, Source::Implicit));
             }
-            let starts: Vec<String> = memberships.iter().map(|m| m.role_id.clone()).collect();
-            for start in starts {
-                for ancestor in self.store.role_with_ancestors(&start).await?.into_iter().skip(1) {
-                    if seen.insert(ancestor.id.clone()) {
-                        memberships.push(Membership {
-                            role_id: ancestor.id,
-                            user_id: user_id.to_owned(),
-                            source: Source::Inherited { via: start.clone() },
-                        });
+        }
+        let mut found: Vec<EffectiveRole> = Vec::new();
+        for (start, source) in starts {
+            let chain = self.store.role_with_ancestors(&start).await?;
+            for (distance, role) in chain.iter().enumerate() {
+                let source = match distance {
+                    0 => source.clone(),
+                    _ => Source::Inherited { via: chain[distance - 1].id.clone() },
+                };
+                let distance = i32::try_from(distance).unwrap_or(i32::MAX);
+                match found.iter_mut().find(|known| known.role.id == role.id) {
+                    Some(known) if known.distance <= distance => {}
+                    Some(known) => {
+                        known.distance = distance;
+                        known.source = source;
                     }
+                    None => found.push(EffectiveRole { role: role.clone(), source, distance }),
                 }
             }
         }
-        memberships.sort_by(|a, b| a.role_id.cmp(&b.role_id));
-        Ok(memberships)
+        found.sort_by(|a, b| {
+            (a.distance, a.role.kind != "functional", &a.role.id).cmp(&(
+                b.distance,
+                b.role.kind != "functional",
+                &b.role.id,
+            ))
+        });
+        Ok(found)
     }
 }

@@ -318,6 +318,7 @@ impl Users {
         )
         .await?;
         tx.commit().await?;
+        self.roles.access().users_changed(vec![id.to_owned()]).await?;
         self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
     }
 
@@ -378,6 +379,7 @@ impl Users {
         )
         .await?;
         tx.commit().await?;
+        self.roles.access().users_changed(vec![id.to_owned()]).await?;
         self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
     }
 }

@@ -7,11 +7,19 @@
 
 use std::sync::Arc;
 
-use tonic::service::Routes;
+use tonic::service::{Routes, interceptor::InterceptedService};
 
 use crate::{
-    assertion::AssertionKey, cache::Cache, clock::Clock, config::PortalConfig, db::Database, upstream::Upstream,
+    assertion::{AssertionKey, Caller},
+    cache::Cache,
+    clock::Clock,
+    config::PortalConfig,
+    db::Database,
+    upstream::{SignAs, Upstream},
 };
+
+/// An upstream whose calls are signed as a service of the suite.
+pub type SignedUpstream = InterceptedService<Upstream, SignAs>;
 
 /// Shared by every service of one process.
 #[derive(Clone, Debug)]
@@ -89,6 +97,13 @@ impl Upstreams {
     pub fn get(&self, area: &str) -> Option<Upstream> {
         let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.iter().find(|(a, _)| *a == area).map(|(_, u)| u.clone())
+    }
+
+    /// A channel to `area` whose calls carry an assertion of the service `service`, for
+    /// a generated client: `AccessInternalServiceClient::new(upstreams.signed(…)?)`.
+    pub fn signed(&self, area: &str, key: &AssertionKey, service: &str) -> Option<SignedUpstream> {
+        let upstream = self.get(area)?;
+        Some(InterceptedService::new(upstream, SignAs::new(key.clone(), Caller::service(service))))
     }
 }
 

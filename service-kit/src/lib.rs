@@ -22,6 +22,6 @@ pub mod telemetry;
 pub mod upstream;
 
 pub use assertion::{Caller, CallerKind};
-pub use context::{ServiceContext, ServiceModule, Shutdown, Upstreams};
+pub use context::{ServiceContext, ServiceModule, Shutdown, SignedUpstream, Upstreams};
 pub use error::ApiError;
 pub use runner::{ServiceSpec, StartError};

@@ -7,6 +7,8 @@
 //! they report a skip (CI sets them). Each suite gets its own temporary folder
 //! and its own PostgreSQL schemas, dropped afterwards.
 
+pub mod fixtures;
+
 /// A real SMTP server on loopback for the email tests.
 #[path = "../smtp/harness.rs"]
 pub mod smtp;

@@ -3,14 +3,12 @@
 //! "Organizations"; seed 000 "Manage Portal via the portal organization profile").
 
 use portal_proto::identity::{
-    Account, AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, CreateAccountRequest,
-    CreateOrganizationRequest, CreateRoleRequest, CreateUserRequest, DeactivateUserRequest, GetOrganizationRequest,
-    ListOrganizationMembersRequest, ListRoleMembershipsRequest, MembershipSource, Organization,
-    PromoteOrganizationAdministratorRequest, Role, RoleKind, User, UserKind,
-    account_service_client::AccountServiceClient, organization_service_client::OrganizationServiceClient,
+    AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, DeactivateUserRequest,
+    GetOrganizationRequest, ListOrganizationMembersRequest, ListRoleMembershipsRequest, MembershipSource, Organization,
+    PromoteOrganizationAdministratorRequest, Role, RoleKind, organization_service_client::OrganizationServiceClient,
     role_membership::Member, role_service_client::RoleServiceClient, user_service_client::UserServiceClient,
 };
-use portal_tests::{Suite, authed, suite_tests};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -19,64 +17,20 @@ suite_tests!(
     organization_rights_follow_the_isolation_matrix,
 );
 
-const PRODUCT: &str = "customer-portal-on-site";
-const PASSWORD: &str = "an organization member password";
-
 fn reason(status: &Status) -> String {
     status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
 }
 
 /// An account and its organization, with the seed's Boston role below it.
 async fn organization(suite: &Suite, admin: &str, name: &str) -> (Organization, Role) {
-    let mut accounts = AccountServiceClient::new(suite.channel());
-    let account = Account { name: name.into(), r#type: AccountType::Customer.into(), ..Default::default() };
-    let account = accounts
-        .create_account(authed(CreateAccountRequest { account: Some(account), request_id: String::new() }, admin))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut organizations = OrganizationServiceClient::new(suite.channel());
-    let request = CreateOrganizationRequest {
-        organization: Some(Organization { account_id: account.id, ..Default::default() }),
-        request_id: String::new(),
-    };
-    let organization = organizations.create_organization(authed(request, admin)).await.unwrap().into_inner();
-    assert_eq!(organization.display_name, name, "the organization takes the account's name");
+    let organization = fixtures::organization(suite, admin, name, AccountType::Customer).await;
     assert_eq!(organization.parent_role_id, "all-external-users");
-    let boston = Role {
-        display_name: "Boston".into(),
-        kind: RoleKind::Organizational.into(),
-        parent_role_id: organization.id.clone(),
-        ..Default::default()
-    };
-    let mut roles = RoleServiceClient::new(suite.channel());
-    let boston = roles
-        .create_role(authed(CreateRoleRequest { role: Some(boston), request_id: String::new() }, admin))
-        .await
-        .unwrap()
-        .into_inner();
+    let boston = fixtures::role(suite, admin, &organization.id, "Boston", RoleKind::Organizational).await;
     assert_eq!(boston.organization_id, organization.id);
     (organization, boston)
 }
 
-/// A member of `organization` who can log in; returns (user, token).
-async fn member(suite: &Suite, admin: &str, organization: &str, email: &str, administrator: bool) -> (User, String) {
-    let request = CreateUserRequest {
-        user: Some(User {
-            email: email.into(),
-            kind: UserKind::External.into(),
-            organization_id: organization.into(),
-            ..Default::default()
-        }),
-        licence_product_id: PRODUCT.into(),
-        password: PASSWORD.into(),
-        organization_administrator: administrator,
-        ..Default::default()
-    };
-    let user = UserServiceClient::new(suite.channel()).create_user(authed(request, admin)).await.unwrap().into_inner();
-    assert_eq!(user.organization_administrator, administrator);
-    (user, suite.login(email, PASSWORD).await.unwrap())
-}
+use fixtures::{PRODUCT, member};
 
 async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite) {
     let admin = suite.admin_token().await;

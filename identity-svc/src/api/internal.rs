@@ -5,12 +5,54 @@ use portal_proto::identity::{self as pb, identity_internal_service_server::Ident
 use service_kit::{ApiError, clock::to_timestamp};
 use tonic::{Request, Response, Status};
 
-use crate::{auth::Auth, system_settings::SystemSettings};
+use super::roles::{role_kind_to_proto, source_to_proto, well_known_to_proto};
+use crate::{
+    auth::Auth,
+    directory::{AccessProfile, Directory},
+    domain::user::UserKind,
+    system_settings::SystemSettings,
+};
 
 #[derive(Debug, Clone)]
 pub struct InternalApi {
     pub auth: Auth,
     pub settings: SystemSettings,
+    pub directory: Directory,
+}
+
+fn kind_to_proto(stored: &str) -> i32 {
+    pb::UserKind::from(UserKind::from_stored(stored)).into()
+}
+
+fn profile_to_proto(profile: AccessProfile) -> pb::GetUserAccessProfileResponse {
+    let user = profile.user;
+    let roles = profile
+        .roles
+        .into_iter()
+        .map(|effective| {
+            let (source, via_role_id, _, _) = source_to_proto(effective.source);
+            pb::EffectiveRole {
+                kind: role_kind_to_proto(&effective.role.kind).into(),
+                well_known: well_known_to_proto(&effective.role.well_known).into(),
+                role_id: effective.role.id,
+                source: source.into(),
+                distance: effective.distance,
+                via_role_id,
+            }
+        })
+        .collect();
+    pb::GetUserAccessProfileResponse {
+        kind: kind_to_proto(&user.kind),
+        active: user.is_active(),
+        system_administrator: user.is_system_administrator(),
+        organization_administrator: user.is_organization_administrator(),
+        user_id: user.id,
+        organization_id: user.organization_id.unwrap_or_default(),
+        licence_product_id: user.licence_product_id.unwrap_or_default(),
+        roles,
+        membership_epoch: profile.membership_epoch,
+        role_tree_epoch: profile.role_tree_epoch,
+    }
 }
 
 #[tonic::async_trait]
@@ -45,5 +87,139 @@ impl IdentityInternalService for InternalApi {
             ssp_registration_mailbox: settings.stored.ssp_registration_mailbox,
             public_base_url: settings.public_base_url,
         }))
+    }
+
+    async fn get_user_access_profile(
+        &self,
+        request: Request<pb::GetUserAccessProfileRequest>,
+    ) -> Result<Response<pb::GetUserAccessProfileResponse>, Status> {
+        let profile = self.directory.access_profile(&request.into_inner().user_id).await?;
+        Ok(Response::new(profile_to_proto(profile)))
+    }
+
+    async fn get_membership_epochs(
+        &self,
+        request: Request<pb::GetMembershipEpochsRequest>,
+    ) -> Result<Response<pb::GetMembershipEpochsResponse>, Status> {
+        let user_ids = request.into_inner().user_ids;
+        let (epochs, role_tree_epoch) = self.directory.epochs(&user_ids).await?;
+        let users = user_ids
+            .into_iter()
+            .zip(epochs)
+            .map(|(user_id, membership_epoch)| pb::UserMembershipEpoch { user_id, membership_epoch })
+            .collect();
+        Ok(Response::new(pb::GetMembershipEpochsResponse { users, role_tree_epoch }))
+    }
+
+    async fn batch_get_role_ancestry(
+        &self,
+        request: Request<pb::BatchGetRoleAncestryRequest>,
+    ) -> Result<Response<pb::BatchGetRoleAncestryResponse>, Status> {
+        let (found, role_tree_epoch) = self.directory.role_ancestries(&request.into_inner().role_ids).await?;
+        let roles = found
+            .rows
+            .into_iter()
+            .map(|ancestry| pb::RoleAncestry {
+                kind: role_kind_to_proto(&ancestry.role.kind).into(),
+                user_kind: kind_to_proto(&ancestry.role.user_kind),
+                well_known: well_known_to_proto(&ancestry.role.well_known).into(),
+                organization_id: ancestry.role.organization_id.unwrap_or_default(),
+                role_id: ancestry.role.id,
+                ancestor_role_ids: ancestry.ancestor_ids,
+                member_role_ids: Vec::new(),
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetRoleAncestryResponse { roles, missing_role_ids: found.missing, role_tree_epoch }))
+    }
+
+    async fn batch_get_users(
+        &self,
+        request: Request<pb::BatchGetUsersRequest>,
+    ) -> Result<Response<pb::BatchGetUsersResponse>, Status> {
+        let found = self.directory.users(&request.into_inner().user_ids).await?;
+        let users = found
+            .rows
+            .into_iter()
+            .map(|user| pb::UserSummary {
+                kind: kind_to_proto(&user.kind),
+                active: user.active != 0,
+                organization_administrator: user.organization_administrator != 0,
+                system_administrator: user.system_administrator != 0,
+                user_id: user.id,
+                email: user.email,
+                full_name: user.full_name,
+                organization_id: user.organization_id.unwrap_or_default(),
+                contact_id: user.contact_id,
+                account_id: user.account_id.unwrap_or_default(),
+                culture: user.culture,
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetUsersResponse { users, missing_user_ids: found.missing }))
+    }
+
+    async fn batch_get_contacts(
+        &self,
+        request: Request<pb::BatchGetContactsRequest>,
+    ) -> Result<Response<pb::BatchGetContactsResponse>, Status> {
+        let found = self.directory.contacts(&request.into_inner().contact_ids).await?;
+        let contacts = found
+            .rows
+            .into_iter()
+            .map(|contact| pb::ContactSummary {
+                contact_id: contact.id,
+                full_name: contact.full_name,
+                email: contact.email,
+                account_id: contact.account_id.unwrap_or_default(),
+                department_id: contact.department_id.unwrap_or_default(),
+                user_id: contact.user_id.unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetContactsResponse { contacts, missing_contact_ids: found.missing }))
+    }
+
+    async fn batch_get_accounts(
+        &self,
+        request: Request<pb::BatchGetAccountsRequest>,
+    ) -> Result<Response<pb::BatchGetAccountsResponse>, Status> {
+        let found = self.directory.accounts(&request.into_inner().account_ids).await?;
+        let accounts = found
+            .rows
+            .into_iter()
+            .map(|account| pb::AccountSummary {
+                r#type: match account.r#type.as_str() {
+                    "partner" => pb::AccountType::Partner,
+                    _ => pb::AccountType::Customer,
+                }
+                .into(),
+                account_id: account.id,
+                name: account.name,
+                organization_id: account.organization_id.unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetAccountsResponse { accounts, missing_account_ids: found.missing }))
+    }
+
+    async fn batch_get_organizations(
+        &self,
+        request: Request<pb::BatchGetOrganizationsRequest>,
+    ) -> Result<Response<pb::BatchGetOrganizationsResponse>, Status> {
+        let found = self.directory.organizations(&request.into_inner().organization_ids).await?;
+        let organizations = found
+            .rows
+            .into_iter()
+            .map(|organization| {
+                let role = organization.role;
+                let parent = role.parent_id.unwrap_or_default();
+                pb::OrganizationSummary {
+                    partner: parent == crate::domain::roles::PARTNERS,
+                    organization_id: role.id,
+                    display_name: role.display_name,
+                    account_id: role.account_id.unwrap_or_default(),
+                    parent_role_id: parent,
+                    administrator_user_ids: organization.administrator_user_ids,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetOrganizationsResponse { organizations, missing_organization_ids: found.missing }))
     }
 }

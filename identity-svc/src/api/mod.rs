@@ -9,7 +9,7 @@ mod organizations;
 mod password;
 mod provisioning;
 mod registration;
-mod roles;
+pub(crate) mod roles;
 mod session;
 mod settings;
 mod users;

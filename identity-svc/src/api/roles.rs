@@ -16,19 +16,27 @@ pub struct RoleApi {
     pub roles: Roles,
 }
 
-pub fn role_to_proto(role: RoleRecord) -> pb::Role {
-    let kind = match role.kind.as_str() {
+pub fn role_kind_to_proto(kind: &str) -> pb::RoleKind {
+    match kind {
         "organizational" => pb::RoleKind::Organizational,
         "organization" => pb::RoleKind::Organization,
         _ => pb::RoleKind::Functional,
-    };
-    let well_known = match role.well_known.as_str() {
+    }
+}
+
+pub fn well_known_to_proto(well_known: &str) -> pb::WellKnownRole {
+    match well_known {
         "all_external_users" => pb::WellKnownRole::AllExternalUsers,
         "all_employees" => pb::WellKnownRole::AllEmployees,
         "partners" => pb::WellKnownRole::Partners,
         "partner_portal_users" => pb::WellKnownRole::PartnerPortalUsers,
         _ => pb::WellKnownRole::Unspecified,
-    };
+    }
+}
+
+pub fn role_to_proto(role: RoleRecord) -> pb::Role {
+    let kind = role_kind_to_proto(&role.kind);
+    let well_known = well_known_to_proto(&role.well_known);
     let aliases =
         if well_known == pb::WellKnownRole::AllExternalUsers { vec!["All portal users".into()] } else { Vec::new() };
     pb::Role {
@@ -59,14 +67,20 @@ fn direct(record: MembershipRecord) -> pb::RoleMembership {
     }
 }
 
-fn membership_to_proto(membership: Membership) -> pb::RoleMembership {
-    let (source, via, create_time, created_by) = match membership.source {
+/// How a membership source appears in the API: the source, the role it comes through,
+/// and for direct memberships when and by whom it was made.
+pub fn source_to_proto(source: Source) -> (pb::MembershipSource, String, Option<prost_types::Timestamp>, String) {
+    match source {
         Source::Direct { created_at, created_by } => {
             (pb::MembershipSource::Direct, String::new(), Some(to_timestamp(created_at)), created_by)
         }
         Source::Implicit => (pb::MembershipSource::Implicit, String::new(), None, String::new()),
         Source::Inherited { via } => (pb::MembershipSource::Inherited, via, None, String::new()),
-    };
+    }
+}
+
+fn membership_to_proto(membership: Membership) -> pb::RoleMembership {
+    let (source, via, create_time, created_by) = source_to_proto(membership.source);
     pb::RoleMembership {
         role_id: membership.role_id,
         member: Some(pb::role_membership::Member::UserId(membership.user_id)),

@@ -65,6 +65,12 @@ pub enum IdentityError {
     Configuration(String),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
+    /// The change is committed but access-svc did not acknowledge it.
+    #[error(
+        "the change is saved, but permission checks could not be told about it yet ({0}); \
+         repeat the same request to tell them again"
+    )]
+    AccessNotInformed(String),
     #[error(transparent)]
     Store(#[from] DbError),
 }
@@ -121,6 +127,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::Hashing(detail) | IdentityError::Configuration(detail) | IdentityError::Corrupt(detail) => {
                 ApiError::internal(detail)
             }
+            IdentityError::AccessNotInformed(_) => ApiError::Unavailable { message: error.to_string() },
             IdentityError::Store(db) => db.into(),
         }
     }

@@ -122,6 +122,7 @@ impl Store {
         .bind(&assignment.assigned_by)
         .execute(&mut *connection)
         .await?;
+        Store::bump_access_epoch(connection, user_id).await?;
         Ok(Some(assignment))
     }
 
@@ -140,6 +141,7 @@ impl Store {
                 .bind(&released.licence_product_id)
                 .execute(&mut *connection)
                 .await?;
+            Store::bump_access_epoch(connection, user_id).await?;
         }
         Ok(released)
     }

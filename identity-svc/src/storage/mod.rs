@@ -1,6 +1,7 @@
 //! Identity's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
 mod audit;
+mod directory;
 mod licences;
 mod login_failures;
 mod mail_outbox;
@@ -11,6 +12,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use directory::{AccountSummaryRow, ContactSummaryRow, UserSummaryRow};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use mail_outbox::{OutboxRow, OutgoingEmail};
 pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleRecord};

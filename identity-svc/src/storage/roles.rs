@@ -192,9 +192,12 @@ impl Store {
         .bind(user_id)
         .bind(now)
         .bind(created_by)
-        .execute(connection)
+        .execute(&mut *connection)
         .await?
         .rows_affected();
+        if added == 1 {
+            Store::bump_access_epoch(connection, user_id).await?;
+        }
         Ok(added == 1)
     }
 

@@ -240,9 +240,12 @@ impl Store {
         .bind(i16::from(administrator))
         .bind(now)
         .bind(user_id)
-        .execute(connection)
+        .execute(&mut *connection)
         .await?
         .rows_affected();
+        if changed == 1 {
+            Store::bump_access_epoch(connection, user_id).await?;
+        }
         Ok(changed == 1)
     }
 
@@ -283,9 +286,12 @@ impl Store {
         .bind(i16::from(active))
         .bind(now)
         .bind(user_id)
-        .execute(connection)
+        .execute(&mut *connection)
         .await?
         .rows_affected();
+        if changed == 1 {
+            Store::bump_access_epoch(connection, user_id).await?;
+        }
         Ok(changed == 1)
     }
 
@@ -422,9 +428,9 @@ impl Store {
         .bind(i16::from(administrator))
         .bind(now)
         .bind(user_id)
-        .execute(connection)
+        .execute(&mut *connection)
         .await?;
-        Ok(())
+        Store::bump_access_epoch(connection, user_id).await
     }
 
     /// Makes the user's direct memberships exactly `role_ids`; true when anything changed.
@@ -447,6 +453,7 @@ impl Store {
                     .bind(role_id)
                     .execute(&mut *connection)
                     .await?;
+                Store::bump_access_epoch(&mut *connection, user_id).await?;
                 changed = true;
             }
         }
