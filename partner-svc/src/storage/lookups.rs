@@ -347,6 +347,21 @@ impl Store {
         self.lookup(&row.id).await?.ok_or_else(|| PartnerError::NotFound(T::RESOURCE, row.id.clone()))
     }
 
+    /// Whether other rows or partnerships refer to the row `id`.
+    async fn in_use<T: LookupTable>(tx: &mut Tx, id: &str) -> Result<bool, PartnerError> {
+        let sql = format!("SELECT CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)", T::IN_USE);
+        let in_use: i64 = sqlx::query_scalar(AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?;
+        Ok(in_use != 0)
+    }
+
+    /// Whether other rows or partnerships refer to the row `id` now.
+    pub async fn lookup_in_use<T: LookupTable>(&self, id: &str) -> Result<bool, PartnerError> {
+        let mut tx = self.begin().await?;
+        let in_use = Self::in_use::<T>(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(in_use)
+    }
+
     /// Deletes a row under the one deletion rule of lookups: a current etag (when
     /// given), never a base row, never a row in use. All checked in one transaction.
     pub async fn delete_lookup<T: LookupTable>(&self, id: &str, etag: &str) -> Result<(), PartnerError> {
@@ -358,14 +373,8 @@ impl Store {
             .await?
             .ok_or_else(|| PartnerError::NotFound(T::RESOURCE, id.to_owned()))?;
         lookup::check_etag(T::RESOURCE, etag, record.row().version)?;
-        let in_use: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)",
-            T::IN_USE
-        )))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        lookup::check_deletable(T::RESOURCE, id, record.row().is_base(), in_use != 0)?;
+        let in_use = Self::in_use::<T>(&mut tx, id).await?;
+        lookup::check_deletable(T::RESOURCE, id, record.row().is_base(), in_use)?;
         sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE id = $1 AND version = $2", T::TABLE)))
             .bind(id)
             .bind(record.row().version)
