@@ -4,10 +4,20 @@
 //! The whole `portal.case.v1` contract is served; its behaviour arrives with
 //! the case issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
 
+pub mod agreements;
 pub mod api;
+pub mod calendars;
+pub mod case_access;
+pub mod cases;
+pub mod catalog;
+pub mod directory;
 pub mod domain;
 pub mod folders;
 pub mod knowledge;
+pub mod mail;
+pub mod messages;
+pub mod settings;
+pub mod sla_events;
 pub mod storage;
 
 use service_kit::{

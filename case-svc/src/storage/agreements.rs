@@ -210,7 +210,7 @@ impl Store {
     pub async fn list_agreements(&self, filter: &AgreementFilter) -> Result<Vec<AgreementRecord>, CaseError> {
         let mut sql = String::from("SELECT a.* FROM service_agreements a WHERE 1 = 1");
         let mut binds: Vec<String> = Vec::new();
-        let mut param = |value: &str, binds: &mut Vec<String>| {
+        let param = |value: &str, binds: &mut Vec<String>| {
             binds.push(value.to_owned());
             format!("${}", binds.len())
         };

@@ -172,6 +172,8 @@ pub struct CaseChange {
     pub history: Vec<HistoryRecord>,
     pub mails: Vec<OutboxMail>,
     pub message: Option<super::MessageRecord>,
+    /// (kind, caller, request id) of a retried-create key to remember for the message.
+    pub request: Option<(String, String, String)>,
 }
 
 /// A keyset-paginated, filtered case list as SQL pieces.
@@ -328,6 +330,9 @@ impl Store {
     async fn write_change(conn: &mut AnyConnection, change: CaseChange) -> Result<(), CaseError> {
         if let Some(message) = &change.message {
             Store::insert_message(conn, message).await?;
+            if let Some((kind, caller, request_id)) = &change.request {
+                Store::remember_create(conn, caller, kind, request_id, &message.id, message.created_at).await?;
+            }
         }
         for entry in change.history {
             sqlx::query(

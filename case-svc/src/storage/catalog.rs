@@ -122,7 +122,7 @@ impl Store {
     pub async fn list_services(&self, filter: &ServiceFilter) -> Result<Vec<ServiceRecord>, CaseError> {
         let mut sql = String::from("SELECT * FROM services WHERE 1 = 1");
         let mut binds: Vec<String> = Vec::new();
-        let mut param = |value: String, binds: &mut Vec<String>| {
+        let param = |value: String, binds: &mut Vec<String>| {
             binds.push(value);
             format!("${}", binds.len())
         };

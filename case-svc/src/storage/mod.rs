@@ -1,5 +1,93 @@
 //! case-svc's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
+pub mod agreements;
+pub mod calendars;
+pub mod cases;
+pub mod catalog;
 pub mod folders;
 pub mod knowledge;
 pub mod knowledge_search;
+pub mod messages;
+pub mod outbox;
+pub mod settings;
+
+use service_kit::db::Database;
+use sqlx::AnyConnection;
+
+use crate::domain::CaseError;
+
+pub use agreements::AgreementRecord;
+pub use calendars::CalendarRecord;
+pub use cases::{CaseRecord, HistoryRecord};
+pub use catalog::ServiceRecord;
+pub use messages::MessageRecord;
+pub use settings::SettingsRecord;
+
+/// The database of cases, the catalog, calendars, agreements and settings (the
+/// knowledge base has its own store in `knowledge`).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub db: Database,
+}
+
+impl Store {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// The resource a retried create (same caller, kind and request id) already made.
+    pub async fn created_before(
+        &self,
+        caller_id: &str,
+        kind: &str,
+        request_id: &str,
+    ) -> Result<Option<String>, CaseError> {
+        if request_id.is_empty() {
+            return Ok(None);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT resource_id FROM create_requests WHERE caller_id = $1 AND kind = $2 AND request_id = $3",
+        )
+        .bind(caller_id)
+        .bind(kind)
+        .bind(request_id)
+        .fetch_optional(&self.db.pool)
+        .await?)
+    }
+
+    /// Remembers what a create with a request id made, in the create's transaction.
+    pub async fn remember_create(
+        conn: &mut AnyConnection,
+        caller_id: &str,
+        kind: &str,
+        request_id: &str,
+        resource_id: &str,
+        now: i64,
+    ) -> Result<(), CaseError> {
+        if request_id.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO create_requests (caller_id, request_id, kind, resource_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(caller_id)
+        .bind(request_id)
+        .bind(kind)
+        .bind(resource_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// True when an error is a unique-constraint violation.
+pub fn is_unique_violation(error: &CaseError) -> bool {
+    match error {
+        CaseError::Api(service_kit::ApiError::Internal { detail }) => {
+            detail.contains("UNIQUE") || detail.contains("unique") || detail.contains("duplicate key")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,658 @@
+//! Case use cases: register a case (agreement selection, number, deadlines), read it
+//! with its remaining or overdue times, list the cases the caller may read, change its
+//! fields, move it through its statuses (the rule is `domain::status`), rate it, and read
+//! its history. Every change is one transaction with its history and email.
+
+use service_kit::{ApiError, Caller, clock::Clock, secrets};
+
+use crate::{
+    agreements::Agreements,
+    calendars::to_working,
+    case_access,
+    catalog::expected_version,
+    directory::{ContactPlace, Directory},
+    domain::{
+        CaseError,
+        agreement_selection::Selection,
+        calendar::WorkingCalendar,
+        sla::{ClockState, SlaClock, TimeLeft},
+        status::{self, CaseStatus, ClockEffect, Mover, Transition},
+    },
+    settings::Settings,
+    storage::{
+        CaseRecord, HistoryRecord, Store,
+        cases::{CaseChange, CaseQuery, ClockKind},
+        outbox::OutboxMail,
+    },
+};
+
+/// Built-in email template codes (notify-svc).
+pub const FEEDBACK_TEMPLATE: &str = "Case feedback request";
+pub const MESSAGE_TEMPLATE: &str = "Case message";
+pub const WARNING_TEMPLATE: &str = "Case SLA warning";
+pub const BREACH_TEMPLATE: &str = "Case SLA breach";
+
+/// A case to register, as the adapter validated it.
+#[derive(Debug, Clone, Default)]
+pub struct NewCase {
+    pub subject: String,
+    pub description: String,
+    /// Required only without a service.
+    pub category: Option<String>,
+    pub service_id: String,
+    pub agreement_id: String,
+    pub contact_id: String,
+    pub owner_group_id: String,
+    pub assignee_user_id: String,
+    pub priority: i32,
+    pub tags: Vec<String>,
+}
+
+/// A case with its clocks' remaining or overdue time as of the read.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: CaseRecord,
+    pub response_left: Option<TimeLeft>,
+    pub resolution_left: Option<TimeLeft>,
+}
+
+/// The changes an UpdateCase asks for: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct CasePatch {
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<i32>,
+    pub tags: Option<Vec<String>>,
+    pub agreement_id: Option<String>,
+    pub owner_group_id: Option<String>,
+    pub assignee_user_id: Option<String>,
+    pub solution: Option<String>,
+}
+
+/// The cases' use cases.
+#[derive(Debug, Clone)]
+pub struct Cases {
+    pub store: Store,
+    pub clock: Clock,
+    pub directory: Directory,
+    pub agreements: Agreements,
+    pub settings: Settings,
+    /// The portal's public base URL, for links in emails.
+    pub public_base_url: String,
+}
+
+fn not_found(id: &str) -> CaseError {
+    CaseError::NotFound { resource: "case", id: id.to_owned() }
+}
+
+fn precondition(reason: &'static str, message: impl Into<String>) -> CaseError {
+    CaseError::Precondition { reason, message: message.into() }
+}
+
+/// A history entry of `kind` for a case.
+pub fn history(case: &CaseRecord, at: i64, actor: &str, kind: &str) -> HistoryRecord {
+    HistoryRecord {
+        id: secrets::new_id(),
+        case_id: case.id.clone(),
+        at,
+        actor_user_id: actor.to_owned(),
+        kind: kind.to_owned(),
+        changes: "[]".into(),
+        ..Default::default()
+    }
+}
+
+/// Field changes as the history stores them.
+pub fn changes_json(changes: &[(&str, String, String)]) -> String {
+    serde_json::to_string(&changes.iter().map(|(f, o, n)| [*f, o.as_str(), n.as_str()]).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+/// An RFC 3339 rendering of an instant, for history values and emails.
+pub fn rfc3339(millis: Option<i64>) -> String {
+    millis
+        .and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map(|t| t.round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+impl Cases {
+    /// The calendar a case's deadlines are counted in.
+    pub async fn calendar_of(&self, case: &CaseRecord) -> Result<WorkingCalendar, CaseError> {
+        if case.calendar_id.is_empty() {
+            return Ok(WorkingCalendar::around_the_clock());
+        }
+        match self.store.calendar(&case.calendar_id).await? {
+            Some(record) => to_working(&record),
+            None => Ok(WorkingCalendar::around_the_clock()),
+        }
+    }
+
+    /// A case the caller may reach, else NOT_FOUND (never PERMISSION_DENIED).
+    pub async fn reachable(&self, caller: &Caller, id: &str) -> Result<CaseRecord, CaseError> {
+        match self.store.case(id).await? {
+            Some(case) if case_access::may_reach(caller, &case) => Ok(case),
+            _ => Err(not_found(id)),
+        }
+    }
+
+    /// The view of a case as of now.
+    pub async fn view(&self, case: CaseRecord) -> Result<CaseView, CaseError> {
+        let calendar = self.calendar_of(&case).await?;
+        let now = self.clock.now();
+        Ok(CaseView {
+            response_left: case.clock(ClockKind::Response).time_left(&calendar, now),
+            resolution_left: case.clock(ClockKind::Resolution).time_left(&calendar, now),
+            case,
+        })
+    }
+
+    /// The mail of a template about a case for a user.
+    pub fn mail(&self, case: &CaseRecord, template: &str, recipient: &str, extra: Vec<(String, String)>) -> OutboxMail {
+        let mut values = vec![
+            ("CaseNumber".to_owned(), case.number.clone()),
+            ("CaseSubject".to_owned(), case.subject.clone()),
+            ("CaseUrl".to_owned(), format!("{}/cases/{}", self.public_base_url, case.number)),
+        ];
+        values.extend(extra);
+        OutboxMail {
+            id: secrets::new_id(),
+            template_code: template.to_owned(),
+            recipient_user_id: recipient.to_owned(),
+            macro_values: values,
+            created_at: self.clock.now(),
+        }
+    }
+
+    pub async fn create(&self, caller: &Caller, new: NewCase, request_id: &str) -> Result<CaseView, CaseError> {
+        if !case_access::may_create(caller) {
+            return Err(CaseError::PermissionDenied { message: "you may not register cases".into() });
+        }
+        if let Some(id) = self.store.created_before(&caller.user_id, "case", request_id).await? {
+            let case = self.store.case(&id).await?.ok_or_else(|| not_found(&id))?;
+            return self.view(case).await;
+        }
+        let staff = case_access::is_staff(caller);
+        let mut violations = service_kit::error::Violations::new();
+        if !staff {
+            for (field, value) in [
+                ("case.contact_id", &new.contact_id),
+                ("case.owner_group_id", &new.owner_group_id),
+                ("case.assignee_user_id", &new.assignee_user_id),
+            ] {
+                if !value.is_empty() {
+                    violations.add(field, "only staff may set it");
+                }
+            }
+        }
+        if new.service_id.is_empty() && new.category.is_none() {
+            violations.add("case.service_item_id", "give a service, or at least a category");
+        }
+        violations.finish()?;
+        let author = self.directory.person(&caller.user_id).await?.unwrap_or_default();
+        let contact = self.contact_of(caller, &new.contact_id, &author).await?;
+        let service = if new.service_id.is_empty() {
+            None
+        } else {
+            let service = self
+                .store
+                .service(&new.service_id)
+                .await?
+                .ok_or_else(|| CaseError::NotFound { resource: "service item", id: new.service_id.clone() })?;
+            if service.active == 0 {
+                return Err(precondition("SERVICE_ITEM_INACTIVE", "the service is inactive; choose another"));
+            }
+            if new.category.as_ref().is_some_and(|c| *c != service.category) {
+                return Err(CaseError::Api(ApiError::invalid(
+                    "case.category",
+                    "differs from the service's category; leave it empty to take the service's",
+                )));
+            }
+            Some(service)
+        };
+        let category = service.as_ref().map(|s| s.category.clone()).or(new.category.clone()).unwrap_or_default();
+        let (agreement_id, candidates) = if new.agreement_id.is_empty() {
+            match self.agreements.select(&contact, &new.service_id).await?.0 {
+                Selection::Selected { agreement_id, .. } => (Some(agreement_id), Vec::new()),
+                Selection::Tie { candidate_ids, .. } => (None, candidate_ids),
+                Selection::None => (None, Vec::new()),
+            }
+        } else {
+            self.check_named_agreement(&contact, &new.agreement_id, &new.service_id).await?;
+            (Some(new.agreement_id.clone()), Vec::new())
+        };
+        let settings = self.settings.get().await?;
+        let calendar_id = match &agreement_id {
+            Some(id) => self.store.agreement(id).await?.map(|a| a.calendar_id).unwrap_or_default(),
+            None if candidates.is_empty() => settings.default_calendar_id.clone().unwrap_or_default(),
+            None => String::new(),
+        };
+        let now = self.clock.now();
+        let subject = if new.subject.is_empty() {
+            match &service {
+                Some(service) => format!("{} ({})", service.name, category.replace('_', " ")),
+                None => category.replace('_', " "),
+            }
+        } else {
+            new.subject
+        };
+        let mut tags = normalize_tags(new.tags);
+        tags.sort();
+        let mut case = CaseRecord {
+            id: secrets::new_id(),
+            number: String::new(),
+            number_key: String::new(),
+            sequence: 0,
+            subject,
+            description: new.description,
+            status: CaseStatus::New.as_str().into(),
+            category,
+            service_id: service.as_ref().map(|s| s.id.clone()),
+            agreement_id,
+            candidate_ids: candidates.join(","),
+            author_user_id: caller.user_id.clone(),
+            contact_id: contact.contact_id.clone(),
+            account_id: contact.account_id.clone(),
+            organization_id: if contact.contact_id == author.contact_id {
+                author.organization_id.clone()
+            } else {
+                String::new()
+            },
+            owner_group_id: new.owner_group_id,
+            assignee_user_id: new.assignee_user_id,
+            priority: if new.priority == 0 { 2 } else { new.priority },
+            tags: tags.join(","),
+            calendar_id,
+            response_target: 0,
+            response_state: String::new(),
+            response_deadline: None,
+            response_frozen_ms: 0,
+            response_carried_ms: 0,
+            response_breached: 0,
+            response_warning_due: None,
+            response_breach_due: None,
+            resolution_target: 0,
+            resolution_state: String::new(),
+            resolution_deadline: None,
+            resolution_frozen_ms: 0,
+            resolution_carried_ms: 0,
+            resolution_breached: 0,
+            resolution_warning_due: None,
+            resolution_breach_due: None,
+            first_response_at: None,
+            first_resolution_at: None,
+            actual_resolution_at: None,
+            closed_at: None,
+            closure_reason: String::new(),
+            solution: String::new(),
+            feedback_level: 0,
+            feedback_notes: String::new(),
+            feedback_user_id: String::new(),
+            feedback_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let (response_target, resolution_target) =
+            service.as_ref().map_or((0, 0), |s| (s.response_time_minutes, s.resolution_time_minutes));
+        case.set_clock(ClockKind::Response, &SlaClock::not_started(response_target));
+        case.set_clock(ClockKind::Resolution, &SlaClock::not_started(resolution_target));
+        if service.is_some() && candidates.is_empty() {
+            self.start_clocks(&mut case, i64::from(settings.sla_warning_percent)).await?;
+        }
+        let change =
+            CaseChange { history: vec![history(&case, now, &caller.user_id, "created")], ..Default::default() };
+        let width = usize::try_from(settings.number_width).unwrap_or(5);
+        let case =
+            self.store.insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id).await?;
+        self.view(case).await
+    }
+
+    /// Starts both clocks from the case's registration.
+    async fn start_clocks(&self, case: &mut CaseRecord, warning_percent: i64) -> Result<(), CaseError> {
+        let calendar = self.calendar_of(case).await?;
+        for kind in [ClockKind::Response, ClockKind::Resolution] {
+            let target = case.clock(kind).target_minutes;
+            case.set_clock(kind, &SlaClock::start(&calendar, target, case.created_at, warning_percent)?);
+        }
+        Ok(())
+    }
+
+    async fn contact_of(
+        &self,
+        caller: &Caller,
+        contact_id: &str,
+        author: &crate::directory::Person,
+    ) -> Result<ContactPlace, CaseError> {
+        if contact_id.is_empty() || contact_id == author.contact_id {
+            let place =
+                if author.contact_id.is_empty() { None } else { self.directory.contact(&author.contact_id).await? };
+            let mut place = place.unwrap_or_default();
+            place.contact_id = author.contact_id.clone();
+            if place.account_id.is_empty() {
+                place.account_id = author.account_id.clone();
+            }
+            return Ok(place);
+        }
+        self.agreements.contact_for(caller, contact_id).await
+    }
+
+    async fn check_named_agreement(
+        &self,
+        contact: &ContactPlace,
+        agreement_id: &str,
+        service_id: &str,
+    ) -> Result<(), CaseError> {
+        let agreement = self
+            .store
+            .agreement(agreement_id)
+            .await?
+            .ok_or_else(|| CaseError::NotFound { resource: "service agreement", id: agreement_id.to_owned() })?;
+        let serves = agreement.is_default != 0
+            || match (agreement.object_kind.as_deref(), agreement.object_id.as_deref()) {
+                (Some("contact"), Some(id)) => id == contact.contact_id,
+                (Some("department"), Some(id)) => id == contact.department_id,
+                (Some("account"), Some(id)) => id == contact.account_id,
+                _ => false,
+            };
+        if agreement.status != "active" || !serves {
+            return Err(precondition(
+                "SERVICE_AGREEMENT_NOT_APPLICABLE",
+                "the agreement is not active or does not serve the case's contact",
+            ));
+        }
+        if !service_id.is_empty() && !agreement.service_ids.iter().any(|s| s == service_id) {
+            return Err(precondition("SERVICE_NOT_COVERED", "the agreement does not cover the service"));
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<CaseView, CaseError> {
+        let case = self.reachable(caller, id).await?;
+        self.view(case).await
+    }
+
+    /// A page of the cases the caller may read; `query` holds the typed filters.
+    pub async fn list(&self, caller: &Caller, mut query: CaseQuery) -> Result<Vec<CaseView>, CaseError> {
+        case_access::restrict(caller, &mut query);
+        let cases = self.store.list_cases(&query).await?;
+        let mut views = Vec::with_capacity(cases.len());
+        for case in cases {
+            views.push(self.view(case).await?);
+        }
+        Ok(views)
+    }
+
+    /// Loads a reachable case and checks the etag.
+    async fn for_change(&self, caller: &Caller, id: &str, etag: &str) -> Result<CaseRecord, CaseError> {
+        let case = self.reachable(caller, id).await?;
+        if expected_version(etag, "case")?.is_some_and(|v| v != case.version) {
+            return Err(CaseError::StaleEtag { resource: "case" });
+        }
+        Ok(case)
+    }
+
+    /// Writes a changed case (bumping its version), or ABORTED when it changed meanwhile.
+    async fn save(&self, mut case: CaseRecord, change: CaseChange) -> Result<CaseView, CaseError> {
+        case.version += 1;
+        case.updated_at = self.clock.now();
+        if !self.store.save_case(&case, change).await? {
+            return Err(CaseError::StaleEtag { resource: "case" });
+        }
+        self.view(case).await
+    }
+
+    pub async fn update(&self, caller: &Caller, id: &str, etag: &str, patch: CasePatch) -> Result<CaseView, CaseError> {
+        let mut case = self.for_change(caller, id, etag).await?;
+        let staff = case_access::is_staff(caller);
+        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
+        let only_tags = patch.subject.is_none()
+            && patch.description.is_none()
+            && patch.priority.is_none()
+            && patch.agreement_id.is_none()
+            && patch.owner_group_id.is_none()
+            && patch.assignee_user_id.is_none()
+            && patch.solution.is_none();
+        if status.is_final() && !only_tags {
+            return Err(CaseError::Closed(status));
+        }
+        if !staff && (patch.owner_group_id.is_some() || patch.assignee_user_id.is_some() || patch.solution.is_some()) {
+            return Err(CaseError::PermissionDenied {
+                message: "owner_group_id, assignee_user_id and solution are staff-only fields".into(),
+            });
+        }
+        let now = self.clock.now();
+        let mut changes: Vec<(&str, String, String)> = Vec::new();
+        let mut set = |field: &'static str, target: &mut String, value: Option<String>| {
+            if let Some(value) = value.filter(|v| v != target) {
+                changes.push((field, target.clone(), value.clone()));
+                *target = value;
+            }
+        };
+        set("subject", &mut case.subject, patch.subject);
+        set("description", &mut case.description, patch.description);
+        set("owner_group_id", &mut case.owner_group_id, patch.owner_group_id);
+        set("assignee_user_id", &mut case.assignee_user_id, patch.assignee_user_id);
+        set("solution", &mut case.solution, patch.solution);
+        set(
+            "tags",
+            &mut case.tags,
+            patch.tags.map(|tags| {
+                let mut tags = normalize_tags(tags);
+                tags.sort();
+                tags.join(",")
+            }),
+        );
+        if let Some(priority) = patch.priority.filter(|p| *p != case.priority) {
+            changes.push(("priority", case.priority.to_string(), priority.to_string()));
+            case.priority = priority;
+        }
+        let mut chosen_agreement = false;
+        if let Some(agreement_id) = patch.agreement_id {
+            if case.agreement_id.is_some() {
+                return Err(precondition("CASE_FIELD_IMMUTABLE", "the case's agreement is fixed once set"));
+            }
+            if !case.candidate_ids.split(',').any(|c| c == agreement_id) {
+                return Err(precondition(
+                    "SERVICE_AGREEMENT_NOT_CANDIDATE",
+                    "choose one of service_agreement_candidate_ids",
+                ));
+            }
+            let agreement = self
+                .store
+                .agreement(&agreement_id)
+                .await?
+                .ok_or_else(|| CaseError::NotFound { resource: "service agreement", id: agreement_id.clone() })?;
+            changes.push(("service_agreement_id", String::new(), agreement_id.clone()));
+            case.agreement_id = Some(agreement_id);
+            case.candidate_ids.clear();
+            case.calendar_id = agreement.calendar_id;
+            chosen_agreement = true;
+        }
+        if chosen_agreement && case.service_id.is_some() {
+            let percent = i64::from(self.settings.get().await?.sla_warning_percent);
+            self.start_clocks(&mut case, percent).await?;
+            // Clocks count from registration; a status that pauses or stops them applies now.
+            let calendar = self.calendar_of(&case).await?;
+            apply_clock_effect(&mut case, status, &calendar, now, percent)?;
+        }
+        if changes.is_empty() {
+            return self.view(case).await;
+        }
+        let mut entry = history(&case, now, &caller.user_id, "fields_changed");
+        entry.changes = changes_json(&changes);
+        self.save(case, CaseChange { history: vec![entry], ..Default::default() }).await
+    }
+
+    /// Moves a case: a portal action by an external user, a staff move by staff.
+    pub async fn act(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        mover: Mover,
+        comment: &str,
+        solution: Option<String>,
+    ) -> Result<CaseView, CaseError> {
+        let case = self.for_change(caller, id, etag).await?;
+        let staff = case_access::is_staff(caller);
+        match mover {
+            Mover::Portal(_) if staff => {
+                return Err(CaseError::PermissionDenied {
+                    message: "employees move cases with TransitionCase; the portal actions are for portal users".into(),
+                });
+            }
+            Mover::Staff { .. } if !staff => {
+                return Err(CaseError::PermissionDenied { message: "only employees may use TransitionCase".into() });
+            }
+            _ => {}
+        }
+        let from = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
+        let transition = status::transition(from, mover)?;
+        let mut change = CaseChange::default();
+        let mut case = self.apply_transition(case, &transition, &caller.user_id, comment, &mut change).await?;
+        if let Some(solution) = solution.filter(|s| !s.is_empty()) {
+            case.solution = solution;
+        }
+        if transition.requests_feedback {
+            let link = format!("{}/cases/{}/feedback", self.public_base_url, case.number);
+            let author = case.author_user_id.clone();
+            change.mails.push(self.mail(&case, FEEDBACK_TEMPLATE, &author, vec![("FeedbackLinkUrl".into(), link)]));
+        }
+        self.save(case, change).await
+    }
+
+    /// Applies a validated transition to a case: status, closure reason, times, clocks and
+    /// the history entries saying so.
+    pub async fn apply_transition(
+        &self,
+        mut case: CaseRecord,
+        transition: &Transition,
+        actor: &str,
+        comment: &str,
+        change: &mut CaseChange,
+    ) -> Result<CaseRecord, CaseError> {
+        let now = self.clock.now();
+        let calendar = self.calendar_of(&case).await?;
+        let percent = i64::from(self.settings.get().await?.sla_warning_percent);
+        case.status = transition.to.as_str().into();
+        if let Some(reason) = transition.closure_reason {
+            case.closure_reason = reason.as_str().into();
+        }
+        if transition.set_first_resolution && case.first_resolution_at.is_none() {
+            case.first_resolution_at = Some(now);
+        }
+        match transition.actual_resolution {
+            Some(true) => case.actual_resolution_at = Some(now),
+            Some(false) => case.actual_resolution_at = None,
+            None => {}
+        }
+        if transition.set_closed_on {
+            case.closed_at = Some(now);
+        }
+        let mut entry = history(&case, now, actor, "status_changed");
+        entry.from_status = transition.from.as_str().into();
+        entry.to_status = transition.to.as_str().into();
+        entry.closure_reason = transition.closure_reason.map(|r| r.as_str().to_owned()).unwrap_or_default();
+        entry.comment = comment.to_owned();
+        change.history.push(entry);
+        if transition.is_first_response && case.first_response_at.is_none() {
+            first_response(&mut case, &calendar, now, change);
+        }
+        let before = case.clock(ClockKind::Resolution);
+        apply_clock_effect(&mut case, transition.to, &calendar, now, percent)?;
+        let after = case.clock(ClockKind::Resolution);
+        if before.state == ClockState::Running && after.state == ClockState::Paused {
+            change.history.push(history(&case, now, "", "sla_paused"));
+        }
+        if before.state == ClockState::Paused && after.state == ClockState::Running {
+            let mut entry = history(&case, now, "", "sla_resumed");
+            entry.changes = changes_json(&[("resolution.deadline", rfc3339(before.deadline), rfc3339(after.deadline))]);
+            change.history.push(entry);
+        }
+        Ok(case)
+    }
+
+    pub async fn set_feedback(
+        &self,
+        caller: &Caller,
+        id: &str,
+        level: i32,
+        notes: String,
+    ) -> Result<CaseView, CaseError> {
+        let mut case = self.reachable(caller, id).await?;
+        if case.author_user_id != caller.user_id {
+            return Err(CaseError::PermissionDenied { message: "only the case's author may rate it".into() });
+        }
+        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
+        if !status.accepts_feedback() {
+            return Err(CaseError::FeedbackNotAllowed(status));
+        }
+        let now = self.clock.now();
+        let mut entry = history(&case, now, &caller.user_id, "feedback_set");
+        entry.changes = changes_json(&[
+            ("feedback.satisfaction_level", case.feedback_level.to_string(), level.to_string()),
+            ("feedback.notes", case.feedback_notes.clone(), notes.clone()),
+        ]);
+        case.feedback_level = level;
+        case.feedback_notes = notes;
+        case.feedback_user_id = caller.user_id.clone();
+        case.feedback_at = Some(now);
+        self.save(case, CaseChange { history: vec![entry], ..Default::default() }).await
+    }
+
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        id: &str,
+        kinds: &[String],
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<HistoryRecord>, CaseError> {
+        self.reachable(caller, id).await?;
+        self.store.case_history(id, kinds, after, limit).await
+    }
+}
+
+/// Stops the response clock: the first response was given now.
+pub fn first_response(case: &mut CaseRecord, calendar: &WorkingCalendar, now: i64, change: &mut CaseChange) {
+    case.first_response_at = Some(now);
+    let mut clock = case.clock(ClockKind::Response);
+    clock.stop(calendar, now);
+    case.set_clock(ClockKind::Response, &clock);
+    change.history.push(history(case, now, "", "first_response"));
+}
+
+/// Runs, pauses or stops the resolution clock (and stops the response clock in a final
+/// status) as the case's new status requires.
+pub fn apply_clock_effect(
+    case: &mut CaseRecord,
+    status: CaseStatus,
+    calendar: &WorkingCalendar,
+    now: i64,
+    warning_percent: i64,
+) -> Result<(), CaseError> {
+    let mut resolution = case.clock(ClockKind::Resolution);
+    match status.resolution_clock() {
+        ClockEffect::Run => {
+            resolution.resume(calendar, now, warning_percent)?;
+        }
+        ClockEffect::Pause => resolution.pause(calendar, now),
+        ClockEffect::Stop => {
+            resolution.stop(calendar, now);
+            let mut response = case.clock(ClockKind::Response);
+            response.stop(calendar, now);
+            case.set_clock(ClockKind::Response, &response);
+        }
+    }
+    case.set_clock(ClockKind::Resolution, &resolution);
+    Ok(())
+}
+
+/// Tags compared case-insensitively: trimmed, lowercase, no duplicates.
+pub fn normalize_tags(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = tags.into_iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
