@@ -4,11 +4,9 @@
 //! message "Not yet implemented" until its issue lands.
 
 use portal_proto::access::{
-    access_internal_service_server::{AccessInternalService, AccessInternalServiceServer},
     column_grant_service_server::{ColumnGrantService, ColumnGrantServiceServer},
     default_record_rule_service_server::{DefaultRecordRuleService, DefaultRecordRuleServiceServer},
     object_operation_grant_service_server::{ObjectOperationGrantService, ObjectOperationGrantServiceServer},
-    permission_service_server::{PermissionService, PermissionServiceServer},
     portal_object_service_server::{PortalObjectService, PortalObjectServiceServer},
     portal_section_service_server::{PortalSectionService, PortalSectionServiceServer},
     record_grant_service_server::{RecordGrantService, RecordGrantServiceServer},
@@ -24,10 +22,8 @@ pub struct Pending;
 
 impl ColumnGrantService for Pending {}
 impl DefaultRecordRuleService for Pending {}
-impl AccessInternalService for Pending {}
 impl PortalObjectService for Pending {}
 impl ObjectOperationGrantService for Pending {}
-impl PermissionService for Pending {}
 impl RecordGrantService for Pending {}
 impl RolePriorityService for Pending {}
 impl PortalSectionService for Pending {}
@@ -38,10 +34,8 @@ pub fn routes(context: &ServiceContext, routes: Routes) -> (Routes, Vec<String>)
     service_routes!(context, routes;
         ColumnGrantServiceServer<Pending>(Pending) as Public,
         DefaultRecordRuleServiceServer<Pending>(Pending) as Public,
-        AccessInternalServiceServer<Pending>(Pending) as Internal,
         PortalObjectServiceServer<Pending>(Pending) as Public,
         ObjectOperationGrantServiceServer<Pending>(Pending) as Public,
-        PermissionServiceServer<Pending>(Pending) as Public,
         RecordGrantServiceServer<Pending>(Pending) as Public,
         RolePriorityServiceServer<Pending>(Pending) as Public,
         PortalSectionServiceServer<Pending>(Pending) as Public,

@@ -86,7 +86,7 @@ pub struct Query {
 }
 
 /// The levels of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Level {
     Subject = 1,
     Availability = 2,
@@ -97,7 +97,7 @@ pub enum Level {
 }
 
 /// Why a check denied (numbered as permission.proto's DenialReason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Denial {
     SubjectInactive = 1,
     ObjectNotOnPortal = 2,
@@ -173,7 +173,7 @@ pub struct Step {
 }
 
 /// Which columns the subject may see and change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnMask {
     pub other_columns: ColumnLevel,
     pub editable: Vec<String>,

@@ -232,7 +232,7 @@ impl Rights {
 }
 
 /// How much of a column a subject may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ColumnLevel {
     Edit = 1,
     Read = 2,

@@ -327,3 +327,10 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get("sort_key")?, grant_of(row)?))).collect()
     }
 }
+
+/// Every record grant made to a grantee key (for RemoveGrantee).
+pub async fn record_grants_to(tx: &mut Tx, grantee_key: &str) -> Result<Vec<RecordGrantRow>, AccessError> {
+    let sql = format!("SELECT {GRANT_COLUMNS} FROM record_grants WHERE grantee_key = $1");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(grantee_key).fetch_all(&mut **tx).await?;
+    rows.iter().map(grant_of).collect()
+}
