@@ -169,7 +169,7 @@ impl Agreements {
         caller: &Caller,
         id: &str,
         etag: &str,
-        change: impl FnOnce(&mut AgreementFields),
+        change: impl FnOnce(&mut AgreementFields) -> Result<(), CaseError>,
     ) -> Result<AgreementRecord, CaseError> {
         require_manager(caller, "service agreements")?;
         let current = self.store.agreement(id).await?.ok_or_else(|| Self::not_found(id))?;
@@ -186,7 +186,7 @@ impl Agreements {
             status: current.status.clone(),
             is_default: current.is_default != 0,
         };
-        change(&mut fields);
+        change(&mut fields)?;
         self.check(&fields, id).await?;
         let base = AgreementRecord { version: current.version + 1, updated_at: self.clock.now(), ..current };
         let record = Self::record(fields, base);

@@ -119,7 +119,7 @@ impl Calendars {
         caller: &Caller,
         id: &str,
         etag: &str,
-        change: impl FnOnce(&mut CalendarFields),
+        change: impl FnOnce(&mut CalendarFields) -> Result<(), CaseError>,
     ) -> Result<CalendarRecord, CaseError> {
         require_manager(caller, "calendars")?;
         let current = self.get(id).await?;
@@ -132,7 +132,7 @@ impl Calendars {
             time_zone: current.time_zone.clone(),
             definition: serde_json::from_str(&current.definition).map_err(ApiError::internal)?,
         };
-        change(&mut fields);
+        change(&mut fields)?;
         working_calendar(&fields.time_zone, &fields.definition).map_err(invalid)?;
         fields.definition.holidays.sort_by(|a, b| a.date.cmp(&b.date));
         let record = CalendarRecord {

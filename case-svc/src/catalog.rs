@@ -106,7 +106,7 @@ impl Catalog {
         caller: &Caller,
         id: &str,
         etag: &str,
-        change: impl FnOnce(&mut ServiceFields),
+        change: impl FnOnce(&mut ServiceFields) -> Result<(), CaseError>,
     ) -> Result<ServiceRecord, CaseError> {
         require_manager(caller, "the service catalog")?;
         let current = self.store.service(id).await?.ok_or_else(|| Self::not_found(id))?;
@@ -122,7 +122,7 @@ impl Catalog {
             resolution_time_minutes: current.resolution_time_minutes,
             active: current.active != 0,
         };
-        change(&mut fields);
+        change(&mut fields)?;
         if fields.resolution_time_minutes < fields.response_time_minutes {
             return Err(CaseError::Api(service_kit::ApiError::invalid(
                 "service_item.resolution_time_minutes",

@@ -1,8 +1,10 @@
 //! case-svc: service catalog, calendars, service agreements, cases and their
 //! SLA clocks, messages, feedback and the knowledge base.
 //!
-//! The whole `portal.case.v1` contract is served; its behaviour arrives with
-//! the case issue, and until then its methods answer UNIMPLEMENTED (`api::pending`).
+//! The whole `portal.case.v1` contract is served; attachments still answer
+//! UNIMPLEMENTED (`api::pending`). Use cases live in the top-level modules (`cases`,
+//! `messages`, `agreements`, …), rules in `domain`, rows in `storage`; `sla_events` and
+//! `mail` run in the background.
 
 pub mod agreements;
 pub mod api;
@@ -37,5 +39,43 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let (routes, mut services) = api::pending::routes(&context, tonic::service::Routes::default());
     let (routes, knowledge_services) = api::knowledge::routes(&context, &database, routes).await?;
     services.extend(knowledge_services);
+    let case_services = case_services(&context, &database);
+    let (routes, case_service_names) = api::routes(&context, case_services.clone(), routes);
+    services.extend(case_service_names);
+    tokio::spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone()));
+    let relay = mail::Relay {
+        store: case_services.cases.store.clone(),
+        directory: case_services.cases.directory.clone(),
+        upstreams: context.upstreams.clone(),
+        key: context.assertion_key.clone(),
+    };
+    tokio::spawn(relay.run(context.shutdown.clone()));
     Ok(ServiceModule { area: AREA, routes, services, database })
+}
+
+/// Builds the use cases of the case half of the service.
+fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServices {
+    let store = storage::Store::new(database.clone());
+    let clock = context.clock.clone();
+    let directory = directory::Directory::new(context.upstreams.clone(), context.assertion_key.clone());
+    let settings = settings::Settings { store: store.clone(), clock: clock.clone() };
+    let agreements =
+        agreements::Agreements { store: store.clone(), clock: clock.clone(), directory: directory.clone() };
+    let cases = cases::Cases {
+        store: store.clone(),
+        clock: clock.clone(),
+        directory,
+        agreements: agreements.clone(),
+        settings: settings.clone(),
+        public_base_url: context.config.public_base_url.trim_end_matches('/').to_owned(),
+    };
+    api::CaseServices {
+        catalog: catalog::Catalog { store: store.clone(), clock: clock.clone() },
+        calendars: calendars::Calendars { store, clock },
+        agreements,
+        settings,
+        messages: messages::Messages { cases: cases.clone() },
+        events: sla_events::SlaEvents { cases: cases.clone() },
+        cases,
+    }
 }

@@ -38,7 +38,7 @@ impl Settings {
         &self,
         caller: &Caller,
         etag: &str,
-        change: impl FnOnce(&mut SettingsRecord),
+        change: impl FnOnce(&mut SettingsRecord) -> Result<(), CaseError>,
     ) -> Result<SettingsRecord, CaseError> {
         require_manager(caller, "the case settings")?;
         let current = self.get().await?;
@@ -47,7 +47,7 @@ impl Settings {
             return Err(CaseError::StaleEtag { resource: "case settings" });
         }
         let mut next = current.clone();
-        change(&mut next);
+        change(&mut next)?;
         let mut violations = service_kit::error::Violations::new();
         if !numbering::valid_prefix(&next.number_prefix) {
             violations.add("settings.number_prefix", "0 to 10 characters of A-Z, 0-9 and '-'");
