@@ -7,6 +7,7 @@
 //! [`clock`], and the [`server`] bootstrap (health, reflection, limits,
 //! graceful drain).
 
+pub mod access;
 pub mod assertion;
 pub mod cache;
 pub mod clock;
