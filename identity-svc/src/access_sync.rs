@@ -59,6 +59,28 @@ impl AccessSync {
         self.users_changed(vec![user_id.to_owned()]).await
     }
 
+    /// Tells access that these roles moved in the tree (every user in them is affected).
+    pub async fn roles_changed(&self, role_ids: Vec<String>) -> Result<(), IdentityError> {
+        let request = InvalidateMembershipsRequest { user_ids: Vec::new(), role_ids };
+        self.tell(|mut client| {
+            let request = request.clone();
+            async move { client.invalidate_memberships(request).await.map(drop) }
+        })
+        .await
+    }
+
+    /// Tells access that an organization was deleted: its grants go.
+    pub async fn organization_removed(&self, organization_id: &str) -> Result<(), IdentityError> {
+        let grantee = Grantee { subject: Some(Subject::OrganizationId(organization_id.into())) };
+        let request = RemoveGranteeRequest { grantee: Some(grantee) };
+        self.tell(|mut client| {
+            let request = request.clone();
+            async move { client.remove_grantee(request).await.map(drop) }
+        })
+        .await?;
+        self.roles_changed(vec![organization_id.to_owned()]).await
+    }
+
     /// Makes one call, retried after short pauses, and reports what went wrong last.
     async fn tell<F, Fut>(&self, call: F) -> Result<(), IdentityError>
     where

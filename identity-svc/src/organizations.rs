@@ -7,10 +7,19 @@ use std::collections::HashSet;
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    domain::{IdentityError, authority::Actor, email, roles as role_rules, user::UserKind},
+    domain::{
+        IdentityError,
+        address::{self, Address},
+        authority::Actor,
+        email, roles as role_rules,
+        user::UserKind,
+    },
     invitations::Invitations,
     roles::Roles,
-    storage::{AccountRecord, AuditEntry, Insertion, NewRole, NewUser, RoleRecord, Store, UserRecord},
+    storage::{
+        AccountRecord, AuditEntry, Insertion, MemberFilter, NewRole, NewUser, OrganizationFilter, OrganizationRow,
+        RoleRecord, Store, UserRecord,
+    },
     system_settings::SystemSettings,
 };
 
@@ -21,6 +30,25 @@ pub struct CreateOrganization {
     pub display_name: String,
     pub parent_role_id: String,
     pub default_licence_product_id: String,
+}
+
+/// What UpdateOrganization changes: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChanges {
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub addresses: Option<Vec<Address>>,
+    pub parent_role_id: Option<String>,
+    pub default_licence_product_id: Option<String>,
+}
+
+/// An organization with its profile (the bound account's phone and addresses).
+#[derive(Debug, Clone)]
+pub struct OrganizationView {
+    pub role: RoleRecord,
+    pub phone: String,
+    pub addresses: Vec<Address>,
+    pub member_count: i64,
 }
 
 /// What AddUsersByEmail asks for.
@@ -155,36 +183,7 @@ impl Organizations {
             .account(&request.account_id)
             .await?
             .ok_or_else(|| IdentityError::NotFound("account", request.account_id.clone()))?;
-        let partner_account = account.r#type == "partner";
-        let parent_id = match request.parent_role_id.as_str() {
-            "" if partner_account => role_rules::PARTNERS.to_owned(),
-            "" => role_rules::ALL_EXTERNAL_USERS.to_owned(),
-            id => id.to_owned(),
-        };
-        let chain = self.store.role_with_ancestors(&parent_id).await?;
-        let parent = chain.first().ok_or_else(|| IdentityError::NotFound("role", parent_id.clone()))?;
-        let root = chain.last().map(|r| r.id.as_str()).unwrap_or_default();
-        if parent.organization_id.is_some() {
-            return Err(IdentityError::InvalidBecause(
-                "organization.parent_role_id",
-                "is inside another organization".into(),
-                "PARENT_ROLE_IN_ORGANIZATION",
-            ));
-        }
-        if parent.kind != "organizational" || !matches!(root, role_rules::ALL_EXTERNAL_USERS | role_rules::PARTNERS) {
-            return Err(IdentityError::InvalidBecause(
-                "organization.parent_role_id",
-                "must be \"All external users\", \"Partners\" or an organizational role below them".into(),
-                "PARENT_ROLE_NOT_EXTERNAL",
-            ));
-        }
-        let under_partners = root == role_rules::PARTNERS;
-        if under_partners && !partner_account {
-            return Err(IdentityError::Refused(
-                "ACCOUNT_NOT_PARTNER",
-                "only a partner account's organization can sit under \"Partners\"".into(),
-            ));
-        }
+        let parent = self.parent_role(&request.parent_role_id, &account).await?;
         if self.store.organization_of_account(&account.id).await?.is_some() {
             return Err(IdentityError::AlreadyExists(
                 "ORGANIZATION_EXISTS_FOR_ACCOUNT",
@@ -243,6 +242,279 @@ impl Organizations {
         self.store.organization(&id).await?.ok_or(IdentityError::NotFound("organization", id))
     }
 
+    /// The role an organization of `account` may sit under: `requested`, or by default
+    /// "Partners" for a partner account and "All external users" otherwise.
+    async fn parent_role(&self, requested: &str, account: &AccountRecord) -> Result<RoleRecord, IdentityError> {
+        let partner_account = account.r#type == "partner";
+        let parent_id = match requested {
+            "" if partner_account => role_rules::PARTNERS,
+            "" => role_rules::ALL_EXTERNAL_USERS,
+            id => id,
+        };
+        let chain = self.store.role_with_ancestors(parent_id).await?;
+        let parent = chain.first().ok_or_else(|| IdentityError::NotFound("role", parent_id.to_owned()))?;
+        let root = chain.last().map(|r| r.id.as_str()).unwrap_or_default();
+        if parent.organization_id.is_some() {
+            return Err(IdentityError::InvalidBecause(
+                "organization.parent_role_id",
+                "is inside another organization".into(),
+                "PARENT_ROLE_IN_ORGANIZATION",
+            ));
+        }
+        if parent.kind != "organizational" || !matches!(root, role_rules::ALL_EXTERNAL_USERS | role_rules::PARTNERS) {
+            return Err(IdentityError::InvalidBecause(
+                "organization.parent_role_id",
+                "must be \"All external users\", \"Partners\" or an organizational role below them".into(),
+                "PARENT_ROLE_NOT_EXTERNAL",
+            ));
+        }
+        if root == role_rules::PARTNERS && !partner_account {
+            return Err(IdentityError::Refused(
+                "ACCOUNT_NOT_PARTNER",
+                "only a partner account's organization can sit under \"Partners\"".into(),
+            ));
+        }
+        Ok(parent.clone())
+    }
+
+    /// An organization the caller may see, with its profile.
+    pub async fn view(&self, caller: &Caller, id: &str) -> Result<OrganizationView, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let role = self.visible_organization(&actor, id).await?;
+        self.profile_of(role).await
+    }
+
+    async fn profile_of(&self, role: RoleRecord) -> Result<OrganizationView, IdentityError> {
+        let member_count = self.store.organization_member_count(&role.id).await?;
+        let (phone, addresses) = match role.account_id.as_deref() {
+            Some(account_id) => {
+                let phone = self.store.account(account_id).await?.map(|a| a.phone).unwrap_or_default();
+                (phone, self.store.addresses_of(account_id).await?)
+            }
+            None => (String::new(), Vec::new()),
+        };
+        Ok(OrganizationView { role, phone, addresses, member_count })
+    }
+
+    /// The organizations the caller may see (an external user only their own), by
+    /// display name then id, after `after`.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: OrganizationFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<OrganizationView>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        if actor.caller.kind != service_kit::CallerKind::Employee && !actor.caller.system_administrator {
+            let Some(own) = actor.organization_id.clone() else { return Ok(Vec::new()) };
+            filter.only_id = Some(own);
+        }
+        filter.text = filter.text.trim().to_lowercase();
+        let mut views = Vec::new();
+        for role in self.store.organizations(&filter, after, limit).await? {
+            views.push(self.profile_of(role).await?);
+        }
+        Ok(views)
+    }
+
+    /// Changes an organization's profile: its administrators may change the name, phone
+    /// and addresses; moving it or changing its default licence needs a system administrator.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        changes: OrganizationChanges,
+    ) -> Result<OrganizationView, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let before = self.managed_organization(&actor, id).await?;
+        let structural = changes.parent_role_id.is_some() || changes.default_licence_product_id.is_some();
+        if structural && !actor.may_manage_everything() {
+            return Err(IdentityError::NotAllowed(
+                "only system administrators may move an organization or change its default licence",
+            ));
+        }
+        if !etag.is_empty() && etag != before.version.to_string() {
+            return Err(IdentityError::Stale("organization"));
+        }
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let display_name = match &changes.display_name {
+            Some(name) if name.trim().is_empty() || name.trim().chars().count() > 250 => {
+                problems.push(("organization.display_name".into(), "must be 1 to 250 characters".into()));
+                before.display_name.clone()
+            }
+            Some(name) => name.trim().to_owned(),
+            None => before.display_name.clone(),
+        };
+        if changes.phone.as_ref().is_some_and(|phone| phone.chars().count() > 50) {
+            problems.push(("organization.phone".into(), "must be at most 50 characters".into()));
+        }
+        if let Some(addresses) = &changes.addresses {
+            for (index, field, problem) in address::problems(addresses) {
+                let field = match index {
+                    Some(index) => format!("organization.addresses[{index}].{field}"),
+                    None => "organization.addresses".to_owned(),
+                };
+                problems.push((field, problem));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(IdentityError::InvalidAt(problems));
+        }
+        let account_id = before.account_id.clone().unwrap_or_default();
+        let account = self
+            .store
+            .account(&account_id)
+            .await?
+            .ok_or_else(|| IdentityError::Corrupt(format!("organization {id} has no account")))?;
+        let parent_id = match changes.parent_role_id.as_deref() {
+            Some(requested) => self.parent_role(requested, &account).await?.id,
+            None => before.parent_id.clone().unwrap_or_default(),
+        };
+        let product = match changes.default_licence_product_id.as_deref() {
+            None => before.default_licence_product_id.clone(),
+            Some("") => None,
+            Some(requested) => Some(
+                self.store
+                    .licence_product(requested)
+                    .await?
+                    .ok_or_else(|| IdentityError::NotFound("licence product", requested.to_owned()))?
+                    .id,
+            ),
+        };
+        let moved = parent_id != before.parent_id.clone().unwrap_or_default();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if Store::sibling_named(&mut tx, &parent_id, &display_name, id).await? {
+            return Err(IdentityError::AlreadyExists(
+                "ROLE_NAME_USED",
+                format!("a sibling role is already named '{display_name}'"),
+            ));
+        }
+        let row = OrganizationRow {
+            display_name: &display_name,
+            parent_id: &parent_id,
+            default_licence_product_id: product.as_deref(),
+        };
+        if !Store::update_organization(&mut tx, id, before.version, &row, now).await? {
+            return Err(IdentityError::Stale("organization"));
+        }
+        if let Some(phone) = &changes.phone {
+            Store::set_account_phone(&mut tx, &account_id, phone.trim(), now).await?;
+        }
+        if let Some(addresses) = &changes.addresses
+            && let Err(index) = Store::replace_addresses(&mut tx, &account_id, addresses).await?
+        {
+            return Err(IdentityError::Invalid(vec![(
+                "organization.addresses",
+                format!("address {index} has an id that is not one of this organization's addresses"),
+            )]));
+        }
+        if moved {
+            Store::bump_role_tree_epoch(&mut tx).await?;
+        }
+        let after = serde_json::json!({
+            "display_name": display_name,
+            "parent_role_id": parent_id,
+            "default_licence_product_id": product,
+            "phone": changes.phone,
+            "addresses_replaced": changes.addresses.as_ref().map(Vec::len),
+        });
+        let before_json = serde_json::json!({
+            "display_name": before.display_name,
+            "parent_role_id": before.parent_id,
+            "default_licence_product_id": before.default_licence_product_id,
+            "phone": account.phone,
+        });
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "organization.update", "organization", id, id, before_json.to_string(), after.to_string()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        if moved {
+            self.roles.access().roles_changed(vec![id.to_owned()]).await?;
+        }
+        self.view(caller, id).await
+    }
+
+    /// Deletes an organization without members, with its own roles; the account stays.
+    pub async fn delete(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let organization = self.visible_organization(&actor, id).await?;
+        if !actor.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("only system administrators may delete organizations"));
+        }
+        if !etag.is_empty() && etag != organization.version.to_string() {
+            return Err(IdentityError::Stale("organization"));
+        }
+        if self.store.organization_member_count(id).await? > 0 {
+            return Err(IdentityError::Refused(
+                "ORGANIZATION_HAS_MEMBERS",
+                "users are still in the organization: remove or delete them first".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::delete_organization(&mut tx, id).await?;
+        Store::bump_role_tree_epoch(&mut tx).await?;
+        let before =
+            serde_json::json!({ "display_name": organization.display_name, "account_id": organization.account_id });
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "organization.delete", "organization", id, id, before.to_string(), String::new()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.roles.access().organization_removed(id).await
+    }
+
+    /// Takes a user out of the organization: their memberships of its roles and their
+    /// administrator flag go; they stay an external user with their licence.
+    pub async fn remove_member(
+        &self,
+        caller: &Caller,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<UserRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        self.visible_organization(&actor, organization_id).await?;
+        if !actor.may_manage_everything() {
+            return Err(IdentityError::NotAllowed(
+                "only system administrators take users out of organizations; deactivate or delete the user instead",
+            ));
+        }
+        let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
+        if user.organization_id.as_deref() != Some(organization_id) {
+            return Err(IdentityError::Refused("USER_NOT_MEMBER", "the user is not in this organization".into()));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::leave_organization_roles(&mut tx, user_id, organization_id).await?;
+        Store::set_organization(&mut tx, user_id, None, false, now).await?;
+        let before = serde_json::json!({ "organization_id": organization_id, "organization_administrator": user.is_organization_administrator() });
+        Store::record_audit(
+            &mut tx,
+            audit(
+                caller,
+                "organization.remove_member",
+                "user",
+                user_id,
+                organization_id,
+                before.to_string(),
+                "{}".into(),
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.roles.access().users_changed(vec![user_id.to_owned()]).await?;
+        self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))
+    }
+
     /// An organization the caller may see.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<(RoleRecord, i64), IdentityError> {
         let actor = self.store.actor(caller).await?;
@@ -270,17 +542,18 @@ impl Organizations {
         }
     }
 
-    /// Members of an organization, by full name then id.
+    /// Members of an organization matching `filter`, by full name then id.
     pub async fn members(
         &self,
         caller: &Caller,
         id: &str,
+        filter: &MemberFilter,
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
         let actor = self.store.actor(caller).await?;
         self.managed_organization(&actor, id).await?;
-        self.store.organization_members(id, after, limit).await
+        self.store.organization_members(id, filter, after, limit).await
     }
 
     /// Makes a member an administrator of their organization (or takes the flag away).

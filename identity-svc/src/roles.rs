@@ -260,32 +260,10 @@ impl Roles {
         user_ids: &[String],
     ) -> Result<Vec<MembershipRecord>, IdentityError> {
         let actor = self.store.actor(caller).await?;
-        let role = self
-            .store
-            .role(role_id)
-            .await?
-            .filter(|role| Self::visible(&actor, role))
-            .ok_or_else(|| IdentityError::NotFound("role", role_id.to_owned()))?;
-        let manages_role = match role.organization_id.as_deref() {
-            Some(organization) => actor.may_manage_organization(organization),
-            None => actor.may_manage_everything(),
-        };
-        if !manages_role {
-            return Err(IdentityError::NotAllowed("only the role's organization's administrators may assign it"));
-        }
+        let role = self.assignable_by(&actor, role_id).await?;
         let mut users: Vec<UserRecord> = Vec::with_capacity(user_ids.len());
         for id in user_ids {
-            let user = self
-                .store
-                .user(id)
-                .await?
-                .filter(|user| actor.may_read_user(user.as_target()))
-                .ok_or_else(|| IdentityError::UserNotFound(id.clone()))?;
-            if !actor.may_manage_user(user.as_target()) {
-                return Err(IdentityError::NotAllowed(
-                    "organization administrators assign only their organization's roles to their organization's users",
-                ));
-            }
+            let user = self.managed_user(&actor, id).await?;
             if let Err(refusal) = roles::check_membership(facts(&role), user.kind(), user.organization_id.as_deref()) {
                 return Err(IdentityError::Refused(refusal.reason(), refusal.explain(role_id)));
             }
@@ -322,6 +300,87 @@ impl Roles {
         tx.commit().await?;
         self.access.users_changed(users.into_iter().map(|user| user.id).collect()).await?;
         Ok(added)
+    }
+
+    /// The role, when the actor may assign it: NOT_FOUND when they may not see it,
+    /// PERMISSION_DENIED when they see it but do not manage its organization.
+    async fn assignable_by(&self, actor: &Actor, role_id: &str) -> Result<RoleRecord, IdentityError> {
+        let role = self
+            .store
+            .role(role_id)
+            .await?
+            .filter(|role| Self::visible(actor, role))
+            .ok_or_else(|| IdentityError::NotFound("role", role_id.to_owned()))?;
+        let manages_role = match role.organization_id.as_deref() {
+            Some(organization) => actor.may_manage_organization(organization),
+            None => actor.may_manage_everything(),
+        };
+        if !manages_role {
+            return Err(IdentityError::NotAllowed("only the role's organization's administrators may assign it"));
+        }
+        Ok(role)
+    }
+
+    /// A user whose memberships the actor may change.
+    async fn managed_user(&self, actor: &Actor, user_id: &str) -> Result<UserRecord, IdentityError> {
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .filter(|user| actor.may_read_user(user.as_target()))
+            .ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
+        if !actor.may_manage_user(user.as_target()) {
+            return Err(IdentityError::NotAllowed(
+                "organization administrators assign only their organization's roles to their organization's users",
+            ));
+        }
+        Ok(user)
+    }
+
+    /// Ends users' direct memberships of a role, all or nothing; returns the ones ended.
+    pub async fn remove_members(
+        &self,
+        caller: &Caller,
+        role_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<MembershipRecord>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let role = self.assignable_by(&actor, role_id).await?;
+        if roles::membership_is_implicit(facts(&role)) {
+            let refusal = roles::MembershipRefusal::Implicit;
+            return Err(IdentityError::Refused(refusal.reason(), refusal.explain(role_id)));
+        }
+        let mut users = Vec::with_capacity(user_ids.len());
+        for id in user_ids {
+            users.push(self.managed_user(&actor, id).await?);
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut removed = Vec::new();
+        for user in &users {
+            if let Some(membership) = Store::remove_membership(&mut tx, role_id, &user.id).await? {
+                let before = serde_json::json!({ "role_id": role_id, "user_id": user.id });
+                Store::record_audit(
+                    &mut tx,
+                    AuditEntry {
+                        actor: caller,
+                        action: "role_membership.remove",
+                        resource_type: "role_membership",
+                        resource_id: &format!("{role_id}/{}", user.id),
+                        organization_id: user.organization_id.as_deref().unwrap_or_default(),
+                        before_json: before.to_string(),
+                        after_json: String::new(),
+                        request_id: "",
+                    },
+                    now,
+                )
+                .await?;
+                removed.push(membership);
+            }
+        }
+        tx.commit().await?;
+        self.access.users_changed(users.into_iter().map(|user| user.id).collect()).await?;
+        Ok(removed)
     }
 
     /// The roles a user belongs to: direct memberships, and with `include_inherited` also

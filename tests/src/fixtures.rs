@@ -37,14 +37,30 @@ pub async fn organization(suite: &Suite, admin: &str, name: &str, account_type: 
     organization
 }
 
-/// An organizational (or functional) role named `name` under `parent_role_id`.
-pub async fn role(suite: &Suite, admin: &str, parent_role_id: &str, name: &str, kind: RoleKind) -> Role {
+/// An organizational role named `name` under `parent_role_id`.
+pub async fn role(suite: &Suite, admin: &str, parent_role_id: &str, name: &str) -> Role {
     let role = Role {
         display_name: name.into(),
-        kind: kind.into(),
+        kind: RoleKind::Organizational.into(),
         parent_role_id: parent_role_id.into(),
         ..Default::default()
     };
+    create_role(suite, admin, role).await
+}
+
+/// A functional role named `name` of the organization `organization_id` (such as
+/// "Portal managers").
+pub async fn functional_role(suite: &Suite, admin: &str, organization_id: &str, name: &str) -> Role {
+    let role = Role {
+        display_name: name.into(),
+        kind: RoleKind::Functional.into(),
+        organization_id: organization_id.into(),
+        ..Default::default()
+    };
+    create_role(suite, admin, role).await
+}
+
+async fn create_role(suite: &Suite, admin: &str, role: Role) -> Role {
     RoleServiceClient::new(suite.channel())
         .create_role(authed(CreateRoleRequest { role: Some(role), request_id: String::new() }, admin))
         .await

@@ -9,7 +9,7 @@
 use portal_proto::identity::{
     AccountType, BatchGetAccountsRequest, BatchGetContactsRequest, BatchGetOrganizationsRequest,
     BatchGetRoleAncestryRequest, BatchGetUsersRequest, DeactivateUserRequest, GetMembershipEpochsRequest,
-    GetUserAccessProfileRequest, MembershipSource, RoleKind, UserKind, WellKnownRole,
+    GetUserAccessProfileRequest, MembershipSource, UserKind, WellKnownRole,
     identity_internal_service_client::IdentityInternalServiceClient, user_service_client::UserServiceClient,
 };
 use portal_tests::{Backend, Mode, Suite, authed, fixtures, suite_variants};
@@ -44,9 +44,9 @@ fn identity(suite: &Suite) -> IdentityInternalServiceClient<SignedUpstream> {
 async fn the_access_profile_lists_every_role_nearest_first_and_its_epoch_moves_with_each_change(suite: Suite) {
     let admin = suite.admin_token().await;
     let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
-    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston", RoleKind::Organizational).await;
-    let north = fixtures::role(&suite, &admin, &boston.id, "Boston North", RoleKind::Organizational).await;
-    let managers = fixtures::role(&suite, &admin, &acme.id, "Portal managers", RoleKind::Functional).await;
+    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston").await;
+    let north = fixtures::role(&suite, &admin, &boston.id, "Boston North").await;
+    let managers = fixtures::functional_role(&suite, &admin, &acme.id, "Portal managers").await;
     let (ann, _) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
     fixtures::add_to_role(&suite, &admin, &north.id, &[&ann.id]).await;
     let mut identity = identity(&suite);
@@ -108,7 +108,7 @@ async fn batch_lookups_answer_in_request_order_and_report_unknown_ids(suite: Sui
     let admin = suite.admin_token().await;
     let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
     let resellers = fixtures::organization(&suite, &admin, "Resellers Ltd", AccountType::Partner).await;
-    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston", RoleKind::Organizational).await;
+    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston").await;
     let (ann, _) = fixtures::member(&suite, &admin, &acme.id, "Ann@Acme.example", true).await;
     let (bob, _) = fixtures::member(&suite, &admin, &resellers.id, "bob@resellers.example", false).await;
     let mut identity = identity(&suite);

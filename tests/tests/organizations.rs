@@ -3,10 +3,12 @@
 //! "Organizations"; seed 000 "Manage Portal via the portal organization profile").
 
 use portal_proto::identity::{
-    AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, DeactivateUserRequest,
-    GetOrganizationRequest, ListOrganizationMembersRequest, ListRoleMembershipsRequest, MembershipSource, Organization,
-    PromoteOrganizationAdministratorRequest, Role, RoleKind, organization_service_client::OrganizationServiceClient,
-    role_membership::Member, role_service_client::RoleServiceClient, user_service_client::UserServiceClient,
+    AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, Address, AddressType,
+    DeactivateUserRequest, DeleteOrganizationRequest, GetOrganizationRequest, GetRoleRequest,
+    ListOrganizationMembersRequest, ListOrganizationsRequest, ListRoleMembershipsRequest, MembershipSource,
+    Organization, PromoteOrganizationAdministratorRequest, RemoveOrganizationMemberRequest, RemoveRoleMembersRequest,
+    Role, UpdateOrganizationRequest, organization_service_client::OrganizationServiceClient, role_membership::Member,
+    role_service_client::RoleServiceClient, user_service_client::UserServiceClient,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::{Code, Status};
@@ -15,6 +17,7 @@ use tonic_types::StatusExt;
 suite_tests!(
     bulk_add_reports_each_address_and_assigns_the_chosen_roles,
     organization_rights_follow_the_isolation_matrix,
+    the_organization_profile_keeps_addresses_and_only_system_administrators_restructure,
 );
 
 fn reason(status: &Status) -> String {
@@ -25,7 +28,7 @@ fn reason(status: &Status) -> String {
 async fn organization(suite: &Suite, admin: &str, name: &str) -> (Organization, Role) {
     let organization = fixtures::organization(suite, admin, name, AccountType::Customer).await;
     assert_eq!(organization.parent_role_id, "all-external-users");
-    let boston = fixtures::role(suite, admin, &organization.id, "Boston", RoleKind::Organizational).await;
+    let boston = fixtures::role(suite, admin, &organization.id, "Boston").await;
     assert_eq!(boston.organization_id, organization.id);
     (organization, boston)
 }
@@ -163,6 +166,38 @@ async fn organization_rights_follow_the_isolation_matrix(suite: Suite) {
                     .await
                     .map(drop),
             ),
+            code(
+                roles
+                    .remove_role_members(authed(
+                        RemoveRoleMembersRequest {
+                            role_id: boston.into(),
+                            user_ids: vec![target.into()],
+                            ..Default::default()
+                        },
+                        token,
+                    ))
+                    .await
+                    .map(drop),
+            ),
+            code(
+                organizations
+                    .update_organization(authed(
+                        UpdateOrganizationRequest {
+                            organization: Some(Organization {
+                                id: acme.into(),
+                                display_name: format!("Acme {n}"),
+                                phone: format!("+1 555 010{n}"),
+                                ..Default::default()
+                            }),
+                            update_mask: Some(prost_types::FieldMask {
+                                paths: vec!["display_name".into(), "phone".into()],
+                            }),
+                        },
+                        token,
+                    ))
+                    .await
+                    .map(drop),
+            ),
         ]
     }
     // The organization default licence product is not set, so a bulk add by an
@@ -182,18 +217,18 @@ async fn organization_rights_follow_the_isolation_matrix(suite: Suite) {
     };
     settings.update_settings(authed(request, &admin)).await.unwrap();
 
-    let allowed = vec![Ok(()); 5];
+    let allowed = vec![Ok(()); 7];
     assert_eq!(calls(&suite, &admin, &acme.id, &boston.id, &target.id, 1).await, allowed, "system administrator");
     assert_eq!(calls(&suite, &acme_admin, &acme.id, &boston.id, &target.id, 2).await, allowed, "Acme's administrator");
     assert_eq!(
         calls(&suite, &globex_admin, &acme.id, &boston.id, &target.id, 3).await,
-        vec![Err(Code::NotFound); 5],
+        vec![Err(Code::NotFound); 7],
         "another organization's administrator sees nothing of Acme"
     );
     let denied = Err(Code::PermissionDenied);
     assert_eq!(
         calls(&suite, &acme_user, &acme.id, &boston.id, &target.id, 4).await,
-        vec![Ok(()), denied, denied, denied, denied],
+        vec![Ok(()), denied, denied, denied, denied, denied, denied],
         "a plain member reads the organization and nothing more"
     );
 
@@ -216,4 +251,136 @@ async fn organization_rights_follow_the_isolation_matrix(suite: Suite) {
     assert_eq!(users.deactivate_user(authed(request.clone(), &globex_admin)).await.unwrap_err().code(), Code::NotFound);
     let deactivated = users.deactivate_user(authed(request, &acme_admin)).await.unwrap().into_inner().user.unwrap();
     assert!(!deactivated.active);
+}
+
+async fn the_organization_profile_keeps_addresses_and_only_system_administrators_restructure(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let (acme, boston) = organization(&suite, &admin, "Acme").await;
+    let (globex, _) = organization(&suite, &admin, "Globex").await;
+    let (acme_admin_user, acme_admin) = member(&suite, &admin, &acme.id, "admin@acme.example", true).await;
+    let (member_user, member_token) = member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let mut organizations = OrganizationServiceClient::new(suite.channel());
+    let address = |kind: AddressType, primary: bool, city: &str| Address {
+        r#type: kind.into(),
+        primary,
+        city: city.into(),
+        country: "US".into(),
+        ..Default::default()
+    };
+    let update = |organization: Organization, paths: &[&str]| UpdateOrganizationRequest {
+        organization: Some(organization),
+        update_mask: Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() }),
+    };
+
+    // The organization's administrator edits the profile: name, phone, addresses.
+    let addresses = vec![address(AddressType::Legal, true, "Boston"), address(AddressType::Shipping, false, "Toronto")];
+    let changed = Organization {
+        id: acme.id.clone(),
+        display_name: "Acme Corporation".into(),
+        phone: "+1 555 0100".into(),
+        addresses,
+        etag: acme.etag.clone(),
+        ..Default::default()
+    };
+    let updated = organizations
+        .update_organization(authed(update(changed.clone(), &["display_name", "phone", "addresses"]), &acme_admin))
+        .await
+        .expect("the organization's administrator edits its profile")
+        .into_inner();
+    assert_eq!((updated.display_name.as_str(), updated.phone.as_str()), ("Acme Corporation", "+1 555 0100"));
+    let cities: Vec<_> = updated.addresses.iter().map(|a| (a.r#type(), a.primary, a.city.as_str())).collect();
+    assert_eq!(cities, [(AddressType::Legal, true, "Boston"), (AddressType::Shipping, false, "Toronto")]);
+    assert_ne!(updated.etag, acme.etag);
+
+    // A stale etag, a second primary legal address and an unknown path are refused.
+    let stale =
+        organizations.update_organization(authed(update(changed.clone(), &["phone"]), &acme_admin)).await.unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let mut twice_primary = updated.clone();
+    twice_primary.addresses.push(address(AddressType::Legal, true, "Chicago"));
+    let refused = organizations
+        .update_organization(authed(update(twice_primary, &["addresses"]), &acme_admin))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(
+        refused.get_details_bad_request().unwrap().field_violations[0].field,
+        "organization.addresses[2].primary"
+    );
+    let unknown =
+        organizations.update_organization(authed(update(updated.clone(), &["account_id"]), &admin)).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+
+    // Keeping an address by its id keeps it; leaving one out deletes it.
+    let mut kept = updated.clone();
+    kept.addresses.truncate(1);
+    let after = organizations
+        .update_organization(authed(update(kept, &["addresses"]), &acme_admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.addresses.len(), 1);
+    assert_eq!(after.addresses[0].id, updated.addresses[0].id);
+
+    // Moving it or changing its default licence is for system administrators only.
+    let moved = Organization { id: acme.id.clone(), parent_role_id: "partners".into(), ..Default::default() };
+    let denied =
+        organizations.update_organization(authed(update(moved.clone(), &["parent_role_id"]), &acme_admin)).await;
+    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    let not_partner =
+        organizations.update_organization(authed(update(moved, &["parent_role_id"]), &admin)).await.unwrap_err();
+    assert_eq!((not_partner.code(), reason(&not_partner)), (Code::FailedPrecondition, "ACCOUNT_NOT_PARTNER".into()));
+
+    // Lists: an external user sees their own organization only; employees all of them.
+    let list = |text: &str| ListOrganizationsRequest { text: text.into(), page_size: 1, ..Default::default() };
+    let own = organizations.list_organizations(authed(list(""), &member_token)).await.unwrap().into_inner();
+    assert_eq!(own.organizations.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), [acme.id.as_str()]);
+    assert!(own.next_page_token.is_empty());
+    let first = organizations.list_organizations(authed(list(""), &admin)).await.unwrap().into_inner();
+    let second = organizations
+        .list_organizations(authed(ListOrganizationsRequest { page_token: first.next_page_token, ..list("") }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<_> =
+        first.organizations.iter().chain(&second.organizations).map(|o| o.display_name.as_str()).collect();
+    assert_eq!(names, ["Acme Corporation", "Globex"]);
+    let found = organizations.list_organizations(authed(list("GLOB"), &admin)).await.unwrap().into_inner();
+    assert_eq!(found.organizations[0].id, globex.id);
+
+    // Taking a member out ends their organization roles and administrator flag; a system
+    // administrator's call only. An organization with members cannot be deleted.
+    fixtures::add_to_role(&suite, &admin, &boston.id, &[&member_user.id]).await;
+    let remove =
+        |user: &str| RemoveOrganizationMemberRequest { organization_id: acme.id.clone(), user_id: user.into() };
+    let denied = organizations.remove_organization_member(authed(remove(&member_user.id), &acme_admin)).await;
+    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    let out = organizations
+        .remove_organization_member(authed(remove(&acme_admin_user.id), &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert!(out.organization_id.is_empty() && !out.organization_administrator);
+    let again = organizations.remove_organization_member(authed(remove(&acme_admin_user.id), &admin)).await;
+    assert_eq!(reason(&again.unwrap_err()), "USER_NOT_MEMBER");
+    let busy = organizations
+        .delete_organization(authed(DeleteOrganizationRequest { id: acme.id.clone(), etag: String::new() }, &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&busy), "ORGANIZATION_HAS_MEMBERS");
+    organizations.remove_organization_member(authed(remove(&member_user.id), &admin)).await.unwrap();
+    let mut roles = RoleServiceClient::new(suite.channel());
+    let request = ListRoleMembershipsRequest { user_id: member_user.id.clone(), ..Default::default() };
+    let memberships = roles.list_role_memberships(authed(request, &admin)).await.unwrap().into_inner().memberships;
+    assert!(memberships.is_empty(), "the organization's roles went with it: {memberships:?}");
+    organizations
+        .delete_organization(authed(DeleteOrganizationRequest { id: acme.id.clone(), etag: String::new() }, &admin))
+        .await
+        .expect("an empty organization can be deleted");
+    let gone = organizations.get_organization(authed(GetOrganizationRequest { id: acme.id }, &admin)).await;
+    assert_eq!(gone.unwrap_err().code(), Code::NotFound);
+    let role_gone = roles.get_role(authed(GetRoleRequest { id: boston.id }, &admin)).await;
+    assert_eq!(role_gone.unwrap_err().code(), Code::NotFound, "its roles went with it");
 }

@@ -9,8 +9,9 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     api::users::to_proto as user_to_proto,
-    organizations::{CreateOrganization, Organizations},
-    storage::{AccountRecord, RoleRecord},
+    domain::address::{Address, AddressType},
+    organizations::{CreateOrganization, OrganizationChanges, OrganizationView, Organizations},
+    storage::{AccountRecord, MemberFilter, OrganizationFilter},
 };
 
 #[derive(Debug, Clone)]
@@ -18,10 +19,11 @@ pub struct OrganizationApi {
     pub organizations: Organizations,
 }
 
-fn organization_to_proto(role: RoleRecord, member_count: i64, phone: String) -> pb::Organization {
+fn organization_to_proto(view: OrganizationView) -> pb::Organization {
+    let role = view.role;
     pb::Organization {
-        partner: false,
-        member_count: member_count.try_into().unwrap_or(i32::MAX),
+        partner: role.parent_id.as_deref() == Some(crate::domain::roles::PARTNERS),
+        member_count: view.member_count.try_into().unwrap_or(i32::MAX),
         etag: role.version.to_string(),
         create_time: Some(to_timestamp(role.created_at)),
         update_time: Some(to_timestamp(role.updated_at)),
@@ -29,9 +31,47 @@ fn organization_to_proto(role: RoleRecord, member_count: i64, phone: String) -> 
         display_name: role.display_name,
         account_id: role.account_id.unwrap_or_default(),
         parent_role_id: role.parent_id.unwrap_or_default(),
-        phone,
-        addresses: Vec::new(),
+        phone: view.phone,
+        addresses: view.addresses.into_iter().map(address_to_proto).collect(),
         default_licence_product_id: role.default_licence_product_id.unwrap_or_default(),
+    }
+}
+
+pub fn address_to_proto(address: Address) -> pb::Address {
+    let kind = match address.r#type {
+        Some(AddressType::Actual) => pb::AddressType::Actual,
+        Some(AddressType::Legal) => pb::AddressType::Legal,
+        Some(AddressType::Shipping) => pb::AddressType::Shipping,
+        None => pb::AddressType::Unspecified,
+    };
+    pb::Address {
+        id: address.id,
+        r#type: kind.into(),
+        primary: address.primary,
+        country: address.country,
+        region: address.region,
+        city: address.city,
+        address_line: address.address_line,
+        postal_code: address.postal_code,
+    }
+}
+
+pub fn address_from_proto(address: pb::Address) -> Address {
+    let kind = match address.r#type() {
+        pb::AddressType::Actual => Some(AddressType::Actual),
+        pb::AddressType::Legal => Some(AddressType::Legal),
+        pb::AddressType::Shipping => Some(AddressType::Shipping),
+        pb::AddressType::Unspecified => None,
+    };
+    Address {
+        id: address.id,
+        r#type: kind,
+        primary: address.primary,
+        country: address.country,
+        region: address.region,
+        city: address.city,
+        address_line: address.address_line,
+        postal_code: address.postal_code,
     }
 }
 
@@ -62,14 +102,7 @@ fn required(field: &'static str, value: &str) -> Result<(), Status> {
 
 impl OrganizationApi {
     async fn organization_response(&self, caller: &Caller, id: &str) -> Result<pb::Organization, Status> {
-        let (organization, members) = self.organizations.get(caller, id).await?;
-        let partner = organization.parent_id.as_deref() == Some(crate::domain::roles::PARTNERS);
-        let account = match organization.account_id.as_deref() {
-            Some(account_id) => Some(self.organizations.account(caller, account_id).await?),
-            None => None,
-        };
-        let phone = account.map(|a| a.phone).unwrap_or_default();
-        Ok(pb::Organization { partner, ..organization_to_proto(organization, members, phone) })
+        Ok(organization_to_proto(self.organizations.view(caller, id).await?))
     }
 }
 
@@ -114,12 +147,19 @@ impl OrganizationService for OrganizationApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         required("organization_id", &r.organization_id)?;
-        if r.active.is_some() || r.organization_administrator.is_some() || !r.role_id.is_empty() || !r.text.is_empty() {
-            return Err(later("Filtering ListOrganizationMembers"));
+        if r.text.chars().count() > 100 {
+            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
         }
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
-        let mut members = self.organizations.members(&caller, &r.organization_id, after, page_size + 1).await?;
+        let filter = MemberFilter {
+            active: r.active,
+            organization_administrator: r.organization_administrator,
+            role_id: r.role_id,
+            text: r.text,
+        };
+        let mut members =
+            self.organizations.members(&caller, &r.organization_id, &filter, after, page_size + 1).await?;
         let next_page_token = if members.len() as i64 > page_size {
             members.truncate(page_size as usize);
             members.last().map(|m| paging::text_token(&m.full_name, &m.id)).unwrap_or_default()
@@ -163,23 +203,94 @@ impl OrganizationService for OrganizationApi {
 
     async fn list_organizations(
         &self,
-        _request: Request<pb::ListOrganizationsRequest>,
+        request: Request<pb::ListOrganizationsRequest>,
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
-        Err(later("ListOrganizations"))
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.text.chars().count() > 100 {
+            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
+        }
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let filter = OrganizationFilter {
+            parent_role_id: r.parent_role_id,
+            account_id: r.account_id,
+            partner: r.partner,
+            text: r.text,
+            only_id: None,
+        };
+        let mut organizations = self.organizations.list(&caller, filter, after, page_size + 1).await?;
+        let next_page_token = if organizations.len() as i64 > page_size {
+            organizations.truncate(page_size as usize);
+            organizations.last().map(|o| paging::text_token(&o.role.display_name, &o.role.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let organizations = organizations.into_iter().map(organization_to_proto).collect();
+        Ok(Response::new(pb::ListOrganizationsResponse { organizations, next_page_token }))
     }
 
     async fn update_organization(
         &self,
-        _request: Request<pb::UpdateOrganizationRequest>,
+        request: Request<pb::UpdateOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        Err(later("UpdateOrganization"))
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let organization = r.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
+        required("organization.id", &organization.id)?;
+        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
+        }
+        let mut changes = OrganizationChanges::default();
+        for path in &paths {
+            match path.as_str() {
+                "display_name" => changes.display_name = Some(organization.display_name.clone()),
+                "phone" => changes.phone = Some(organization.phone.clone()),
+                "addresses" => {
+                    changes.addresses = Some(organization.addresses.iter().cloned().map(address_from_proto).collect())
+                }
+                "parent_role_id" => changes.parent_role_id = Some(organization.parent_role_id.clone()),
+                "default_licence_product_id" => {
+                    changes.default_licence_product_id = Some(organization.default_licence_product_id.clone())
+                }
+                other => {
+                    return Err(ApiError::invalid(
+                        "update_mask",
+                        format!(
+                            "'{other}' cannot be changed; updatable: display_name, phone, addresses, parent_role_id, \
+                             default_licence_product_id"
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let view = self.organizations.update(&caller, &organization.id, &organization.etag, changes).await?;
+        Ok(Response::new(organization_to_proto(view)))
     }
 
     async fn delete_organization(
         &self,
-        _request: Request<pb::DeleteOrganizationRequest>,
+        request: Request<pb::DeleteOrganizationRequest>,
     ) -> Result<Response<()>, Status> {
-        Err(later("DeleteOrganization"))
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        self.organizations.delete(&caller, &r.id, &r.etag).await?;
+        Ok(Response::new(()))
+    }
+
+    async fn remove_organization_member(
+        &self,
+        request: Request<pb::RemoveOrganizationMemberRequest>,
+    ) -> Result<Response<pb::RemoveOrganizationMemberResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("organization_id", &r.organization_id)?;
+        required("user_id", &r.user_id)?;
+        let user = self.organizations.remove_member(&caller, &r.organization_id, &r.user_id).await?;
+        Ok(Response::new(pb::RemoveOrganizationMemberResponse { user: Some(user_to_proto(user)) }))
     }
 
     async fn add_organization_members(
@@ -187,13 +298,6 @@ impl OrganizationService for OrganizationApi {
         _request: Request<pb::AddOrganizationMembersRequest>,
     ) -> Result<Response<pb::AddOrganizationMembersResponse>, Status> {
         Err(later("AddOrganizationMembers"))
-    }
-
-    async fn remove_organization_member(
-        &self,
-        _request: Request<pb::RemoveOrganizationMemberRequest>,
-    ) -> Result<Response<pb::RemoveOrganizationMemberResponse>, Status> {
-        Err(later("RemoveOrganizationMember"))
     }
 }
 

@@ -163,6 +163,27 @@ impl RoleService for RoleApi {
         Ok(Response::new(pb::AddRoleMembersResponse { added: added.into_iter().map(direct).collect() }))
     }
 
+    async fn remove_role_members(
+        &self,
+        request: Request<pb::RemoveRoleMembersRequest>,
+    ) -> Result<Response<pb::RemoveRoleMembersResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.role_id.is_empty() {
+            return Err(ApiError::invalid("role_id", "is required").into());
+        }
+        if !r.member_role_ids.is_empty() {
+            return Err(Status::unimplemented(
+                "member_role_ids: roles as members of functional roles are not implemented yet",
+            ));
+        }
+        if r.user_ids.is_empty() || r.user_ids.len() > 500 {
+            return Err(ApiError::invalid("user_ids", "must name 1 to 500 users").into());
+        }
+        let removed = self.roles.remove_members(&caller, &r.role_id, &r.user_ids).await?;
+        Ok(Response::new(pb::RemoveRoleMembersResponse { removed: removed.into_iter().map(direct).collect() }))
+    }
+
     async fn list_role_memberships(
         &self,
         request: Request<pb::ListRoleMembershipsRequest>,

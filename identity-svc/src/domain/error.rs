@@ -17,6 +17,9 @@ pub enum IdentityError {
     /// Bad input: (field, problem) pairs.
     #[error("invalid request")]
     Invalid(Vec<(&'static str, String)>),
+    /// Bad input in fields whose paths are built from the request (list indexes).
+    #[error("invalid request")]
+    InvalidAt(Vec<(String, String)>),
     /// A new password the policy refuses.
     #[error("{field} {rejection}")]
     PasswordRejected { field: &'static str, rejection: PasswordRejection },
@@ -110,6 +113,12 @@ impl From<IdentityError> for ApiError {
                 problems
                     .into_iter()
                     .map(|(field, description)| Violation { field: field.into(), description, reason: None })
+                    .collect(),
+            ),
+            IdentityError::InvalidAt(problems) => ApiError::InvalidArgument(
+                problems
+                    .into_iter()
+                    .map(|(field, description)| Violation { field, description, reason: None })
                     .collect(),
             ),
             IdentityError::PasswordRejected { field, rejection } => {

@@ -1,5 +1,6 @@
 //! Identity rules as plain Rust: no gRPC, no SQL.
 
+pub mod address;
 pub mod authority;
 pub mod brute_force;
 pub mod email;

@@ -48,14 +48,20 @@ impl MembershipRefusal {
     }
 }
 
+/// Roots and organizations' own roles: users are in them by their kind and organization,
+/// never directly.
+pub fn membership_is_implicit(role: RoleFacts<'_>) -> bool {
+    let is_root = role.parent_id.is_none() && role.kind == "organizational";
+    is_root || role.kind == "organization"
+}
+
 /// Whether a user of `kind` in `organization_id` can be a direct member of `role`.
 pub fn check_membership(
     role: RoleFacts<'_>,
     kind: UserKind,
     organization_id: Option<&str>,
 ) -> Result<(), MembershipRefusal> {
-    let is_root = role.parent_id.is_none() && role.kind == "organizational";
-    if is_root || role.kind == "organization" {
+    if membership_is_implicit(role) {
         return Err(MembershipRefusal::Implicit);
     }
     if role.user_kind != kind.as_str() {

@@ -1,10 +1,12 @@
 //! Identity's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
+mod addresses;
 mod audit;
 mod directory;
 mod licences;
 mod login_failures;
 mod mail_outbox;
+mod organizations;
 mod roles;
 mod sessions;
 mod settings;
@@ -15,11 +17,12 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use directory::{AccountSummaryRow, ContactSummaryRow, UserSummaryRow};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use mail_outbox::{OutboxRow, OutgoingEmail};
+pub use organizations::{OrganizationFilter, OrganizationRow};
 pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
 pub use tokens::{InvitationFilter, InvitationRecord, NewInvitation, NewToken, RegistrationRecord, TokenRecord};
-pub use users::{ContactRecord, Insertion, NewUser, UserRecord};
+pub use users::{ContactRecord, Insertion, MemberFilter, NewUser, UserRecord};
 
 use service_kit::db::{Database, Migrations};
 

@@ -201,6 +201,24 @@ impl Store {
         Ok(added == 1)
     }
 
+    /// Ends a direct membership; returns it, or `None` when there was none.
+    pub async fn remove_membership(
+        connection: &mut AnyConnection,
+        role_id: &str,
+        user_id: &str,
+    ) -> Result<Option<MembershipRecord>, IdentityError> {
+        let removed: Option<MembershipRecord> =
+            sqlx::query_as("DELETE FROM role_user_members WHERE role_id = $1 AND user_id = $2 RETURNING *")
+                .bind(role_id)
+                .bind(user_id)
+                .fetch_optional(&mut *connection)
+                .await?;
+        if removed.is_some() {
+            Store::bump_access_epoch(connection, user_id).await?;
+        }
+        Ok(removed)
+    }
+
     /// The direct memberships of a user.
     pub async fn memberships_of(&self, user_id: &str) -> Result<Vec<MembershipRecord>, IdentityError> {
         Ok(sqlx::query_as("SELECT * FROM role_user_members WHERE user_id = $1 ORDER BY role_id")

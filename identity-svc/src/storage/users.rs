@@ -53,6 +53,15 @@ impl UserRecord {
     }
 }
 
+/// What a list of an organization's members filters by; `None` and empty strings do not.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub active: Option<bool>,
+    pub organization_administrator: Option<bool>,
+    pub role_id: String,
+    pub text: String,
+}
+
 /// What inserting a user did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Insertion {
@@ -249,24 +258,32 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Up to `limit` users of an organization, by full name then id, after `after`.
+    /// Up to `limit` users of an organization matching `filter`, by full name then id,
+    /// after `after`.
     pub async fn organization_members(
         &self,
         organization_id: &str,
+        filter: &MemberFilter,
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
         let (after_name, after_id) = after.unwrap_or_default();
-        let first_page = i16::from(after_id.is_empty());
         let sql = format!(
-            "{USER_SELECT} WHERE u.organization_id = $1 AND ($2 = 1 OR c.full_name > $3 OR (c.full_name = $3 AND u.id > $4)) \
-             ORDER BY c.full_name, u.id LIMIT $5"
+            "{USER_SELECT} WHERE u.organization_id = $1 \
+             AND ($2 = '' OR c.full_name > $3 OR (c.full_name = $3 AND u.id > $2)) \
+             AND ($4 = -1 OR u.active = $4) AND ($5 = -1 OR u.organization_administrator = $5) \
+             AND ($6 = '' OR EXISTS (SELECT 1 FROM role_user_members m WHERE m.user_id = u.id AND m.role_id = $6)) \
+             AND ($7 = '' OR lower(c.full_name) LIKE '%' || $7 || '%' OR u.email_normalized LIKE '%' || $7 || '%') \
+             ORDER BY c.full_name, u.id LIMIT $8"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(organization_id)
-            .bind(first_page)
-            .bind(after_name)
             .bind(after_id)
+            .bind(after_name)
+            .bind(filter.active.map_or(-1, i16::from))
+            .bind(filter.organization_administrator.map_or(-1, i16::from))
+            .bind(&filter.role_id)
+            .bind(filter.text.trim().to_lowercase())
             .bind(limit)
             .fetch_all(&self.db.pool)
             .await?)
