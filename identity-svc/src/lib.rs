@@ -7,6 +7,7 @@
 pub mod access_sync;
 pub mod api;
 pub mod auth;
+pub mod contacts;
 pub mod directory;
 pub mod domain;
 pub mod invitations;
@@ -38,11 +39,12 @@ pub use storage::MIGRATIONS;
 use crate::{
     access_sync::AccessSync,
     api::{
-        AuditApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, ProvisioningApi, RoleApi, SessionApi,
-        SettingsApi, UserApi,
+        AuditApi, ContactApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, ProvisioningApi, RoleApi,
+        SessionApi, SettingsApi, UserApi,
     },
     api::{InvitationApi, RegistrationApi},
     auth::Auth,
+    contacts::Contacts,
     directory::Directory,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
     invitations::Invitations,
@@ -94,6 +96,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         Organizations::new(store.clone(), roles.clone(), settings.clone(), invitations.clone(), context.clock.clone());
     let licensing = Licensing::new(store.clone(), context.clock.clone(), access_sync);
     let directory = Directory::new(store.clone(), roles.clone());
+    let contact_api =
+        ContactApi { contacts: Contacts::new(store.clone(), clock.clone()), organizations: organizations.clone() };
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
         .await
@@ -108,11 +112,11 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         RegistrationServiceServer<RegistrationApi>(RegistrationApi { registrations }) as Public,
         SettingsServiceServer<SettingsApi>(SettingsApi { settings }) as Public,
         UserServiceServer<UserApi>(UserApi { users, organizations: organizations.clone() }) as Public,
-        OrganizationServiceServer<OrganizationApi>(OrganizationApi { organizations: organizations.clone() }) as Public,
-        AccountServiceServer<OrganizationApi>(OrganizationApi { organizations }) as Public,
+        OrganizationServiceServer<OrganizationApi>(OrganizationApi { organizations }) as Public,
+        AccountServiceServer<ContactApi>(contact_api.clone()) as Public,
         RoleServiceServer<RoleApi>(RoleApi { roles }) as Public,
-        ProvisioningServiceServer<ProvisioningApi>(ProvisioningApi { provisioning: provisioning.clone() }) as Public,
-        ContactServiceServer<ProvisioningApi>(ProvisioningApi { provisioning }) as Public,
+        ProvisioningServiceServer<ProvisioningApi>(ProvisioningApi { provisioning }) as Public,
+        ContactServiceServer<ContactApi>(contact_api) as Public,
         LicenceServiceServer<LicenceApi>(LicenceApi { licensing }) as Public,
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings, directory }) as Internal,

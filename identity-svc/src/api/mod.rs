@@ -2,6 +2,7 @@
 //! mapped to `Status` once, through `service_kit::ApiError`.
 
 mod audit;
+mod contacts;
 mod internal;
 mod invitations;
 mod licences;
@@ -15,6 +16,7 @@ mod settings;
 mod users;
 
 pub use audit::AuditApi;
+pub use contacts::ContactApi;
 pub use internal::InternalApi;
 pub use invitations::InvitationApi;
 pub use licences::LicenceApi;

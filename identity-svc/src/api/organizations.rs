@@ -1,9 +1,7 @@
 //! `portal.identity.v1.OrganizationService` and `AccountService`: accounts, portal
 //! organizations, their administrators and members.
 
-use portal_proto::identity::{
-    self as pb, account_service_server::AccountService, organization_service_server::OrganizationService,
-};
+use portal_proto::identity::{self as pb, organization_service_server::OrganizationService};
 use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
 
@@ -11,7 +9,7 @@ use crate::{
     api::users::to_proto as user_to_proto,
     domain::address::{Address, AddressType},
     organizations::{CreateOrganization, OrganizationChanges, OrganizationView, Organizations},
-    storage::{AccountRecord, MemberFilter, OrganizationFilter},
+    storage::{MemberFilter, OrganizationFilter},
 };
 
 #[derive(Debug, Clone)]
@@ -72,23 +70,6 @@ pub fn address_from_proto(address: pb::Address) -> Address {
         city: address.city,
         address_line: address.address_line,
         postal_code: address.postal_code,
-    }
-}
-
-fn account_to_proto(account: AccountRecord, organization_id: String) -> pb::Account {
-    let kind = if account.r#type == "partner" { pb::AccountType::Partner } else { pb::AccountType::Customer };
-    pb::Account {
-        id: account.id,
-        name: account.name,
-        r#type: kind.into(),
-        phone: account.phone,
-        web: account.web,
-        addresses: Vec::new(),
-        primary_contact_id: String::new(),
-        organization_id,
-        etag: account.version.to_string(),
-        create_time: Some(to_timestamp(account.created_at)),
-        update_time: Some(to_timestamp(account.updated_at)),
     }
 }
 
@@ -298,33 +279,5 @@ impl OrganizationService for OrganizationApi {
         _request: Request<pb::AddOrganizationMembersRequest>,
     ) -> Result<Response<pb::AddOrganizationMembersResponse>, Status> {
         Err(later("AddOrganizationMembers"))
-    }
-}
-
-#[tonic::async_trait]
-impl AccountService for OrganizationApi {
-    async fn create_account(
-        &self,
-        request: Request<pb::CreateAccountRequest>,
-    ) -> Result<Response<pb::Account>, Status> {
-        let caller = Caller::user_of(&request)?.clone();
-        let account = request.into_inner().account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
-        let partner = match account.r#type() {
-            pb::AccountType::Partner => true,
-            pb::AccountType::Customer => false,
-            pb::AccountType::Unspecified => {
-                return Err(ApiError::invalid("account.type", "is required: customer or partner").into());
-            }
-        };
-        let created = self.organizations.create_account(&caller, &account.name, partner).await?;
-        Ok(Response::new(account_to_proto(created, String::new())))
-    }
-
-    async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
-        let caller = Caller::user_of(&request)?.clone();
-        let id = request.into_inner().id;
-        required("id", &id)?;
-        let account = self.organizations.account(&caller, &id).await?;
-        Ok(Response::new(account_to_proto(account, String::new())))
     }
 }

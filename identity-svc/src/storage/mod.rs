@@ -2,6 +2,7 @@
 
 mod addresses;
 mod audit;
+mod departments;
 mod directory;
 mod licences;
 mod login_failures;
@@ -14,6 +15,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use departments::DepartmentRecord;
 pub use directory::{AccountSummaryRow, ContactSummaryRow, UserSummaryRow};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use mail_outbox::{OutboxRow, OutgoingEmail};

@@ -366,33 +366,65 @@ pub struct ContactRecord {
     pub id: String,
     pub full_name: String,
     pub email: String,
+    pub phone: String,
+    pub job_title: String,
     pub account_id: Option<String>,
+    pub department_id: Option<String>,
+    pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
 
+const CONTACT_COLUMNS: &str =
+    "id, full_name, email, phone, job_title, account_id, department_id, version, created_at, updated_at";
+
 impl Store {
     pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>, IdentityError> {
-        Ok(sqlx::query_as(
-            "SELECT id, full_name, email, account_id, created_at, updated_at FROM contacts WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.db.pool)
-        .await?)
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.db.pool).await?)
     }
 
     pub async fn insert_contact(connection: &mut AnyConnection, contact: &ContactRecord) -> Result<(), IdentityError> {
         sqlx::query(
-            "INSERT INTO contacts (id, full_name, email, account_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO contacts (id, full_name, email, phone, job_title, account_id, department_id, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(&contact.id)
         .bind(&contact.full_name)
         .bind(&contact.email)
+        .bind(&contact.phone)
+        .bind(&contact.job_title)
         .bind(&contact.account_id)
+        .bind(&contact.department_id)
         .bind(contact.created_at)
         .execute(connection)
         .await?;
         Ok(())
+    }
+
+    /// Rewrites a contact when its version is still `contact.version`; false otherwise.
+    pub async fn update_contact(
+        connection: &mut AnyConnection,
+        contact: &ContactRecord,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let changed = sqlx::query(
+            "UPDATE contacts SET full_name = $1, email = $2, phone = $3, job_title = $4, account_id = $5, \
+             department_id = $6, updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+        )
+        .bind(&contact.full_name)
+        .bind(&contact.email)
+        .bind(&contact.phone)
+        .bind(&contact.job_title)
+        .bind(&contact.account_id)
+        .bind(&contact.department_id)
+        .bind(now)
+        .bind(&contact.id)
+        .bind(contact.version)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
     }
 
     /// The user of a contact, if it has one.

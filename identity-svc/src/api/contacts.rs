@@ -1,0 +1,230 @@
+//! `portal.identity.v1.ContactService` and `AccountService`: the people the CRM knows,
+//! the companies they work for, and those companies' departments.
+
+use portal_proto::identity::{
+    self as pb, account_service_server::AccountService, contact_service_server::ContactService,
+};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    contacts::{ContactFields, ContactPath, Contacts},
+    organizations::Organizations,
+    storage::{AccountRecord, ContactRecord, DepartmentRecord},
+};
+
+#[derive(Debug, Clone)]
+pub struct ContactApi {
+    pub contacts: Contacts,
+    pub organizations: Organizations,
+}
+
+fn required(field: &'static str, value: &str) -> Result<(), Status> {
+    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
+}
+
+fn contact_to_proto(contact: ContactRecord) -> pb::Contact {
+    pb::Contact {
+        etag: contact.version.to_string(),
+        create_time: Some(to_timestamp(contact.created_at)),
+        update_time: Some(to_timestamp(contact.updated_at)),
+        id: contact.id,
+        full_name: contact.full_name,
+        email: contact.email,
+        phone: contact.phone,
+        job_title: contact.job_title,
+        account_id: contact.account_id.unwrap_or_default(),
+        department_id: contact.department_id.unwrap_or_default(),
+        user_id: String::new(),
+    }
+}
+
+fn fields_of(contact: pb::Contact) -> ContactFields {
+    ContactFields {
+        full_name: contact.full_name,
+        email: contact.email,
+        phone: contact.phone,
+        job_title: contact.job_title,
+        account_id: contact.account_id,
+        department_id: contact.department_id,
+    }
+}
+
+fn department_to_proto(department: DepartmentRecord) -> pb::Department {
+    pb::Department {
+        etag: department.version.to_string(),
+        create_time: Some(to_timestamp(department.created_at)),
+        update_time: Some(to_timestamp(department.updated_at)),
+        id: department.id,
+        account_id: department.account_id,
+        name: department.name,
+    }
+}
+
+#[tonic::async_trait]
+impl ContactService for ContactApi {
+    async fn create_contact(
+        &self,
+        request: Request<pb::CreateContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let contact = request.into_inner().contact.ok_or_else(|| ApiError::invalid("contact", "is required"))?;
+        let created = self.contacts.create(&caller, fields_of(contact)).await?;
+        Ok(Response::new(contact_to_proto(created)))
+    }
+
+    async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Result<Response<pb::Contact>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        Ok(Response::new(contact_to_proto(self.contacts.get(&caller, &id).await?)))
+    }
+
+    async fn update_contact(
+        &self,
+        request: Request<pb::UpdateContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let contact = r.contact.ok_or_else(|| ApiError::invalid("contact", "is required"))?;
+        required("contact.id", &contact.id)?;
+        let mut paths = Vec::new();
+        for path in r.update_mask.map(|mask| mask.paths).unwrap_or_default() {
+            paths.push(match path.as_str() {
+                "full_name" => ContactPath::FullName,
+                "email" => ContactPath::Email,
+                "phone" => ContactPath::Phone,
+                "job_title" => ContactPath::JobTitle,
+                "account_id" => ContactPath::AccountId,
+                "department_id" => ContactPath::DepartmentId,
+                other => {
+                    return Err(ApiError::invalid(
+                        "update_mask",
+                        format!(
+                            "'{other}' cannot be changed; updatable: full_name, email, phone, job_title, account_id, \
+                             department_id"
+                        ),
+                    )
+                    .into());
+                }
+            });
+        }
+        if paths.is_empty() {
+            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
+        }
+        let (id, etag) = (contact.id.clone(), contact.etag.clone());
+        let updated = self.contacts.update(&caller, &id, &etag, &paths, fields_of(contact)).await?;
+        Ok(Response::new(contact_to_proto(updated)))
+    }
+}
+
+fn account_to_proto(account: AccountRecord, organization_id: String) -> pb::Account {
+    let kind = if account.r#type == "partner" { pb::AccountType::Partner } else { pb::AccountType::Customer };
+    pb::Account {
+        id: account.id,
+        name: account.name,
+        r#type: kind.into(),
+        phone: account.phone,
+        web: account.web,
+        addresses: Vec::new(),
+        primary_contact_id: String::new(),
+        organization_id,
+        etag: account.version.to_string(),
+        create_time: Some(to_timestamp(account.created_at)),
+        update_time: Some(to_timestamp(account.updated_at)),
+    }
+}
+
+#[tonic::async_trait]
+impl AccountService for ContactApi {
+    async fn create_account(
+        &self,
+        request: Request<pb::CreateAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let account = request.into_inner().account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
+        let partner = match account.r#type() {
+            pb::AccountType::Partner => true,
+            pb::AccountType::Customer => false,
+            pb::AccountType::Unspecified => {
+                return Err(ApiError::invalid("account.type", "is required: customer or partner").into());
+            }
+        };
+        let created = self.organizations.create_account(&caller, &account.name, partner).await?;
+        Ok(Response::new(account_to_proto(created, String::new())))
+    }
+
+    async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        let account = self.organizations.account(&caller, &id).await?;
+        Ok(Response::new(account_to_proto(account, String::new())))
+    }
+
+    async fn create_department(
+        &self,
+        request: Request<pb::CreateDepartmentRequest>,
+    ) -> Result<Response<pb::Department>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let department =
+            request.into_inner().department.ok_or_else(|| ApiError::invalid("department", "is required"))?;
+        required("department.account_id", &department.account_id)?;
+        let created = self.contacts.create_department(&caller, &department.account_id, &department.name).await?;
+        Ok(Response::new(department_to_proto(created)))
+    }
+
+    async fn get_department(
+        &self,
+        request: Request<pb::GetDepartmentRequest>,
+    ) -> Result<Response<pb::Department>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let id = request.into_inner().id;
+        required("id", &id)?;
+        Ok(Response::new(department_to_proto(self.contacts.department(&caller, &id).await?)))
+    }
+
+    async fn list_departments(
+        &self,
+        request: Request<pb::ListDepartmentsRequest>,
+    ) -> Result<Response<pb::ListDepartmentsResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let mut departments = self.contacts.departments(&caller, &r.account_id, after, page_size + 1).await?;
+        let next_page_token = if departments.len() as i64 > page_size {
+            departments.truncate(page_size as usize);
+            departments.last().map(|d| paging::text_token(&d.name, &d.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let departments = departments.into_iter().map(department_to_proto).collect();
+        Ok(Response::new(pb::ListDepartmentsResponse { departments, next_page_token }))
+    }
+
+    async fn update_department(
+        &self,
+        request: Request<pb::UpdateDepartmentRequest>,
+    ) -> Result<Response<pb::Department>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let department = r.department.ok_or_else(|| ApiError::invalid("department", "is required"))?;
+        required("department.id", &department.id)?;
+        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths != ["name"] {
+            return Err(ApiError::invalid("update_mask", "only the path 'name' can be changed").into());
+        }
+        let renamed =
+            self.contacts.rename_department(&caller, &department.id, &department.etag, &department.name).await?;
+        Ok(Response::new(department_to_proto(renamed)))
+    }
+
+    async fn delete_department(&self, request: Request<pb::DeleteDepartmentRequest>) -> Result<Response<()>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        self.contacts.delete_department(&caller, &r.id, &r.etag).await?;
+        Ok(Response::new(()))
+    }
+}

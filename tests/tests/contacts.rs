@@ -1,0 +1,120 @@
+//! Contacts and the departments of accounts, through the gateway (issue 4; DESIGN.md §3
+//! "Contacts and accounts"; case-svc selects service agreements by department).
+
+use portal_proto::identity::{
+    AccountType, Contact, CreateContactRequest, CreateDepartmentRequest, DeleteDepartmentRequest, Department,
+    GetContactRequest, ListDepartmentsRequest, UpdateContactRequest, UpdateDepartmentRequest,
+    account_service_client::AccountServiceClient, contact_service_client::ContactServiceClient,
+};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+suite_tests!(departments_belong_to_one_account_and_contacts_work_in_them, people_change_only_their_personal_fields);
+
+fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
+}
+
+async fn department(suite: &Suite, token: &str, account_id: &str, name: &str) -> Result<Department, tonic::Status> {
+    let department = Department { account_id: account_id.into(), name: name.into(), ..Default::default() };
+    let request = CreateDepartmentRequest { department: Some(department), request_id: String::new() };
+    AccountServiceClient::new(suite.channel()).create_department(authed(request, token)).await.map(|r| r.into_inner())
+}
+
+async fn departments_belong_to_one_account_and_contacts_work_in_them(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let globex = fixtures::organization(&suite, &admin, "Globex", AccountType::Customer).await;
+    let support = department(&suite, &admin, &acme.account_id, "Support").await.expect("a department");
+    let twin = department(&suite, &admin, &acme.account_id, "SUPPORT").await.unwrap_err();
+    assert_eq!(
+        (twin.code(), twin.get_details_error_info().unwrap().reason),
+        (Code::AlreadyExists, "DEPARTMENT_NAME_USED".into())
+    );
+    department(&suite, &admin, &globex.account_id, "Support").await.expect("another account may use the name");
+
+    let mut contacts = ContactServiceClient::new(suite.channel());
+    let contact = |account: &str, department: &str| Contact {
+        full_name: "Carol Client".into(),
+        email: "carol@acme.example".into(),
+        account_id: account.into(),
+        department_id: department.into(),
+        ..Default::default()
+    };
+    let create = |contact: Contact| CreateContactRequest { contact: Some(contact), request_id: String::new() };
+    let wrong = contacts.create_contact(authed(create(contact(&globex.account_id, &support.id)), &admin)).await;
+    let wrong = wrong.unwrap_err();
+    assert_eq!(wrong.code(), Code::InvalidArgument);
+    assert_eq!(wrong.get_details_bad_request().unwrap().field_violations[0].field, "contact.department_id");
+    let carol = contacts
+        .create_contact(authed(create(contact(&acme.account_id, &support.id)), &admin))
+        .await
+        .expect("a contact in Acme's support department")
+        .into_inner();
+    assert_eq!(carol.department_id, support.id);
+
+    let mut accounts = AccountServiceClient::new(suite.channel());
+    let delete = DeleteDepartmentRequest { id: support.id.clone(), etag: String::new() };
+    let in_use = accounts.delete_department(authed(delete.clone(), &admin)).await.unwrap_err();
+    assert_eq!(in_use.get_details_error_info().unwrap().reason, "DEPARTMENT_IN_USE");
+    let moved = UpdateContactRequest {
+        contact: Some(Contact { id: carol.id.clone(), department_id: String::new(), ..Default::default() }),
+        update_mask: mask(&["department_id"]),
+    };
+    let carol = contacts.update_contact(authed(moved, &admin)).await.unwrap().into_inner();
+    assert!(carol.department_id.is_empty());
+    let rename = UpdateDepartmentRequest {
+        department: Some(Department {
+            id: support.id.clone(),
+            name: "Service desk".into(),
+            etag: support.etag.clone(),
+            ..Default::default()
+        }),
+        update_mask: mask(&["name"]),
+    };
+    let renamed = accounts.update_department(authed(rename.clone(), &admin)).await.unwrap().into_inner();
+    assert_eq!(renamed.name, "Service desk");
+    assert_eq!(accounts.update_department(authed(rename, &admin)).await.unwrap_err().code(), Code::Aborted);
+    accounts.delete_department(authed(delete, &admin)).await.expect("an unused department can go");
+
+    // An external user lists only the departments of their own organization's account.
+    department(&suite, &admin, &acme.account_id, "Sales").await.unwrap();
+    let (_, member) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let listed = accounts
+        .list_departments(authed(ListDepartmentsRequest { account_id: String::new(), ..Default::default() }, &member))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.departments.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["Sales"]);
+}
+
+async fn people_change_only_their_personal_fields(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let globex = fixtures::organization(&suite, &admin, "Globex", AccountType::Customer).await;
+    let (ann, ann_token) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let (_, globex_admin) = fixtures::member(&suite, &admin, &globex.id, "boss@globex.example", true).await;
+    let mut contacts = ContactServiceClient::new(suite.channel());
+    let update = |paths: &[&str]| UpdateContactRequest {
+        contact: Some(Contact {
+            id: ann.contact_id.clone(),
+            full_name: "Ann Smith".into(),
+            job_title: "Buyer".into(),
+            email: "other@acme.example".into(),
+            account_id: globex.account_id.clone(),
+            ..Default::default()
+        }),
+        update_mask: mask(paths),
+    };
+    let own = contacts.update_contact(authed(update(&["full_name", "job_title"]), &ann_token)).await.unwrap();
+    assert_eq!((own.get_ref().full_name.as_str(), own.get_ref().job_title.as_str()), ("Ann Smith", "Buyer"));
+    let account = contacts.update_contact(authed(update(&["account_id"]), &ann_token)).await.unwrap_err();
+    assert_eq!(account.code(), Code::PermissionDenied);
+    let username = contacts.update_contact(authed(update(&["email"]), &admin)).await.unwrap_err();
+    assert_eq!(username.get_details_error_info().unwrap().reason, "CONTACT_EMAIL_IS_USERNAME");
+    let hidden = contacts.get_contact(authed(GetContactRequest { id: ann.contact_id.clone() }, &globex_admin)).await;
+    assert_eq!(hidden.unwrap_err().code(), Code::NotFound, "another organization's administrator sees nothing");
+    let unknown = contacts.update_contact(authed(update(&["user_id"]), &admin)).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+}
