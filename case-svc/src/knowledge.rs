@@ -3,7 +3,8 @@
 //! object through [`ArticleAccess`], applies the rules of `domain::knowledge`, and
 //! changes `storage` in one transaction.
 
-use service_kit::{Caller, CallerKind, clock::Clock};
+use portal_proto::access::ObjectOperation;
+use service_kit::{Caller, access::AccessClient, clock::Clock};
 
 use crate::{
     domain::knowledge::{
@@ -18,46 +19,30 @@ use crate::{
 /// The access-svc object that knowledge-base articles are.
 pub const OBJECT_CODE: &str = "KnowledgeBase";
 
-/// What a caller may want to do with articles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Read,
-    Create,
-    Update,
-    Delete,
+/// Decides whether a caller may do an operation on articles, by asking access-svc
+/// (by default every external user may read; employees create, read, update and
+/// delete). Every use case asks here and only here; an access failure is never an
+/// allow.
+#[derive(Debug, Clone)]
+pub struct ArticleAccess {
+    client: AccessClient,
 }
 
-/// Decides whether a caller may do an operation on articles.
-///
-/// The defaults of DESIGN.md §4 until access-svc's client lands in service-kit: every
-/// logged-in user reads; employees (and the system administrator) also create, update
-/// and delete. Every use case asks here and only here.
-#[derive(Debug, Clone, Default)]
-pub struct ArticleAccess;
-
 impl ArticleAccess {
-    /// Whether `caller` may do `operation` on articles.
-    pub async fn allows(&self, caller: &Caller, operation: Operation) -> Result<bool, KnowledgeError> {
-        Ok(caller.system_administrator
-            || caller.kind == CallerKind::Employee
-            || (caller.kind == CallerKind::External && operation == Operation::Read))
+    pub fn new(client: AccessClient) -> Self {
+        Self { client }
     }
 
-    /// As [`Self::allows`], refusing with PERMISSION_DENIED.
-    pub async fn require(&self, caller: &Caller, operation: Operation) -> Result<(), KnowledgeError> {
-        if self.allows(caller, operation).await? {
-            return Ok(());
-        }
-        let verb = match operation {
-            Operation::Read => "read",
-            Operation::Create => "create",
-            Operation::Update => "change",
-            Operation::Delete => "delete",
-        };
-        Err(KnowledgeError::Denied(
-            "OPERATION_NOT_GRANTED",
-            format!("you may not {verb} knowledge-base articles; ask an administrator for the permission"),
-        ))
+    /// Whether `caller` may do `operation` on articles.
+    pub async fn allows(&self, caller: &Caller, operation: ObjectOperation) -> Result<bool, KnowledgeError> {
+        let result = self.client.check(&caller.user_id, OBJECT_CODE, operation, None, &[]).await?;
+        Ok(result.allowed)
+    }
+
+    /// As [`Self::allows`], refusing with PERMISSION_DENIED and access's reason.
+    pub async fn require(&self, caller: &Caller, operation: ObjectOperation) -> Result<(), KnowledgeError> {
+        self.client.require(&caller.user_id, OBJECT_CODE, operation, None, &[]).await?;
+        Ok(())
     }
 }
 
@@ -103,7 +88,7 @@ impl KnowledgeBase {
         content: &ArticleContent,
         request_id: &str,
     ) -> Result<ArticleRecord, KnowledgeError> {
-        self.access.require(caller, Operation::Create).await?;
+        self.access.require(caller, ObjectOperation::Create).await?;
         let now = self.clock.now();
         let key = RequestKey { user_id: &caller.user_id, kind: "article", request_id };
         let id = match self.store.insert_article(content, &caller.user_id, key, now, now - DAY_MS).await? {
@@ -114,7 +99,7 @@ impl KnowledgeBase {
 
     /// One article with its body; counts the caller's view (once a day per user).
     pub async fn get_article(&self, caller: &Caller, id: &str) -> Result<ArticleRecord, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let now = self.clock.now();
         self.store.count_view(id, &caller.user_id, now, now - DAY_MS).await?;
         self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))
@@ -129,7 +114,7 @@ impl KnowledgeBase {
         after: Option<&Position>,
         limit: i64,
     ) -> Result<Vec<ArticleRecord>, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         self.store.list_articles(&caller.user_id, filters, order, after, limit).await
     }
 
@@ -141,7 +126,7 @@ impl KnowledgeBase {
         etag: &str,
         patch: ArticlePatch,
     ) -> Result<ArticleRecord, KnowledgeError> {
-        self.access.require(caller, Operation::Update).await?;
+        self.access.require(caller, ObjectOperation::Update).await?;
         let current = self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))?;
         if !etag.is_empty() && version_of(etag)? != current.version {
             return Err(KnowledgeError::Stale("article"));
@@ -166,7 +151,7 @@ impl KnowledgeBase {
 
     /// Deletes an article with its comments, likes and views.
     pub async fn delete_article(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
-        self.access.require(caller, Operation::Delete).await?;
+        self.access.require(caller, ObjectOperation::Delete).await?;
         let version = if etag.is_empty() { None } else { Some(version_of(etag)?) };
         match self.store.delete_article(id, version).await? {
             Change::Done(()) => Ok(()),
@@ -184,13 +169,13 @@ impl KnowledgeBase {
         after: Option<&Position>,
         limit: i64,
     ) -> Result<Vec<SearchHit>, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         self.store.search_articles(&caller.user_id, words, filter, after, limit).await
     }
 
     /// Likes (or unlikes) an article for the caller; returns its likes now.
     pub async fn set_article_like(&self, caller: &Caller, article_id: &str, like: bool) -> Result<i64, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let now = self.clock.now();
         self.store
             .set_article_like(article_id, &caller.user_id, like, now)
@@ -200,7 +185,7 @@ impl KnowledgeBase {
 
     /// Likes (or unlikes) a comment for the caller; returns its likes now.
     pub async fn set_comment_like(&self, caller: &Caller, comment_id: &str, like: bool) -> Result<i64, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let now = self.clock.now();
         self.store
             .set_comment_like(comment_id, &caller.user_id, like, now)
@@ -216,7 +201,7 @@ impl KnowledgeBase {
         body: &str,
         request_id: &str,
     ) -> Result<CommentRecord, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let now = self.clock.now();
         let key = RequestKey { user_id: &caller.user_id, kind: "comment", request_id };
         let created = self.store.insert_comment(article_id, &caller.user_id, body, key, now, now - DAY_MS).await?;
@@ -234,7 +219,7 @@ impl KnowledgeBase {
         after: Option<&Position>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         self.store.article(article_id, &caller.user_id).await?.ok_or_else(|| article_not_found(article_id))?;
         self.store.list_comments(article_id, &caller.user_id, after, limit).await
     }
@@ -247,7 +232,7 @@ impl KnowledgeBase {
         etag: &str,
         body: &str,
     ) -> Result<CommentRecord, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
         if !rules::may_edit_comment(&caller.user_id, &current.author_user_id) {
             return Err(KnowledgeError::Denied("NOT_COMMENT_AUTHOR", "only its author may edit a comment".into()));
@@ -263,10 +248,10 @@ impl KnowledgeBase {
     /// Deletes the caller's own comment, or any comment for a moderator (whoever may
     /// delete articles).
     pub async fn delete_comment(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
         let moderator =
-            caller.user_id != current.author_user_id && self.access.allows(caller, Operation::Delete).await?;
+            caller.user_id != current.author_user_id && self.access.allows(caller, ObjectOperation::Delete).await?;
         if !rules::may_delete_comment(&caller.user_id, &current.author_user_id, moderator) {
             return Err(KnowledgeError::Denied(
                 "NOT_COMMENT_AUTHOR",
@@ -289,7 +274,7 @@ impl KnowledgeBase {
         after: Option<&Position>,
         limit: i64,
     ) -> Result<Vec<TagRecord>, KnowledgeError> {
-        self.access.require(caller, Operation::Read).await?;
+        self.access.require(caller, ObjectOperation::Read).await?;
         self.store.list_tags(&rules::tag_key(prefix), after, limit).await
     }
 }

@@ -99,9 +99,24 @@ impl Suite {
         let mut stops = Vec::new();
         let mut service_addresses = HashMap::new();
         if mode == Mode::Distributed {
+            // Every service learns every other's address before any starts (access calls
+            // identity, which starts after it).
+            let mut listeners = Vec::new();
             for spec in gateway::suite::services() {
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
                 let address = listener.local_addr().expect("address");
+                service_addresses.insert(spec.area, address);
+                let url = format!("http://{address}");
+                match spec.area {
+                    "identity" => config.upstreams.identity = url,
+                    "access" => config.upstreams.access = url,
+                    "case" => config.upstreams.case = url,
+                    "partner" => config.upstreams.partner = url,
+                    _ => config.upstreams.notify = url,
+                }
+                listeners.push((spec, listener, address));
+            }
+            for (spec, listener, address) in listeners {
                 let mut service_config = config.clone();
                 service_config.listen = address;
                 let context = runner::context_from_config(service_config, clock.clone()).expect("context");
@@ -116,15 +131,6 @@ impl Suite {
                         panic!("{} failed: {error}", spec.area);
                     }
                 });
-                service_addresses.insert(spec.area, address);
-                let url = format!("http://{address}");
-                match spec.area {
-                    "identity" => config.upstreams.identity = url,
-                    "access" => config.upstreams.access = url,
-                    "case" => config.upstreams.case = url,
-                    "partner" => config.upstreams.partner = url,
-                    _ => config.upstreams.notify = url,
-                }
             }
         }
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

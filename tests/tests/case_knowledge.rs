@@ -63,7 +63,7 @@ async fn staff_write_articles_and_every_external_user_reads_them(suite: Suite) {
     let read = get(&suite, &reader, &created.id).await.unwrap();
     assert_eq!((read.title.as_str(), read.body.as_str()), ("How do I reset my password?", body));
     let denied = create_article(&suite, &reader, draft("Mine", ArticleType::General, "", &[])).await.unwrap_err();
-    assert_eq!((denied.code(), reason(&denied)), (Code::PermissionDenied, "OPERATION_NOT_GRANTED".into()));
+    assert_eq!((denied.code(), reason(&denied)), (Code::PermissionDenied, "OPERATION_NOT_ALLOWED".into()));
     let mut change = read.clone();
     change.title = "Hijacked".into();
     let request = UpdateArticleRequest { article: Some(change.clone()), update_mask: mask(&["title"]) };

@@ -8,6 +8,7 @@ use portal_proto::case::{
 };
 use service_kit::{
     ApiError, Caller, ServiceContext, StartError,
+    access::AccessClient,
     clock::{from_timestamp, to_timestamp},
     db::Database,
     error::Violations,
@@ -37,8 +38,9 @@ pub async fn routes(
     routes: Routes,
 ) -> Result<(Routes, Vec<String>), StartError> {
     knowledge_search::prepare(database).await.map_err(|e| StartError::Other(e.to_string()))?;
+    let access = AccessClient::new(context, crate::AREA);
     let knowledge =
-        KnowledgeBase::new(KnowledgeStore::new(database.clone()), context.clock.clone(), ArticleAccess::default());
+        KnowledgeBase::new(KnowledgeStore::new(database.clone()), context.clock.clone(), ArticleAccess::new(access));
     let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone());
     Ok(service_routes!(context, routes;
         KnowledgeBaseServiceServer<KnowledgeApi>(KnowledgeApi { knowledge: knowledge.clone(), folders: folders.clone() }) as Public,

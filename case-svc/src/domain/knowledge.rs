@@ -50,9 +50,9 @@ pub enum KnowledgeError {
     /// A limit is reached (reason, message).
     #[error("{1}")]
     Limit(&'static str, String),
-    /// The permission service could not answer.
-    #[error("{0}")]
-    Unavailable(String),
+    /// Access-svc refused, or could not answer (never taken as an allow).
+    #[error(transparent)]
+    Access(#[from] ApiError),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -87,7 +87,7 @@ impl From<KnowledgeError> for ApiError {
             KnowledgeError::NameTaken(message) => ApiError::AlreadyExists { reason: "FOLDER_NAME_TAKEN", message },
             KnowledgeError::Refused(reason, message) => ApiError::FailedPrecondition { reason, message },
             KnowledgeError::Limit(reason, message) => ApiError::ResourceExhausted { reason, message },
-            KnowledgeError::Unavailable(message) => ApiError::Unavailable { message },
+            KnowledgeError::Access(error) => error,
             KnowledgeError::Corrupt(detail) => ApiError::internal(detail),
             KnowledgeError::Store(db) => db.into(),
         }
