@@ -6,7 +6,7 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    authority::{Actor, Authority},
+    authority::{Actor, Authority, Object, Operation},
     domain::{
         PartnerError, dates,
         decimal::Decimal,
@@ -140,7 +140,7 @@ impl Activity {
         mut lead: LeadRecord,
         request_id: &str,
     ) -> Result<(Actor, LeadRecord), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
+        let actor = self.authority.require(caller, Object::Lead, Operation::Create, None).await?;
         let now = self.clock.now();
         if let Some(id) = self.store.created_by_request(actor.user_id(), "leads", request_id, now).await?
             && let Some(done) = self.store.lead(&id).await?
@@ -168,24 +168,27 @@ impl Activity {
         lead.duplicate_match = self.duplicate_match(&mut tx, &lead).await?;
         Store::insert_lead(&mut tx, &lead).await?;
         Store::remember_request(&mut tx, actor.user_id(), "leads", request_id, &lead.id, now).await?;
+        self.authority.register(Object::Lead, &lead.id, actor.user_id(), &lead.partner_organization_id).await?;
         tx.commit().await?;
         self.evaluate(&lead.partner_account_id).await;
         Ok((actor, lead))
     }
 
-    /// A lead the actor may reach, or NOT_FOUND.
-    async fn reachable_lead(&self, actor: &Actor, id: &str) -> Result<LeadRecord, PartnerError> {
-        self.store
-            .lead(id)
-            .await?
-            .filter(|lead| actor.reaches(&lead.partner_account_id))
-            .ok_or_else(|| PartnerError::NotFound("lead", id.to_owned()))
+    /// A lead access lets the caller reach for `operation`, or NOT_FOUND.
+    async fn reachable_lead(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: Operation,
+    ) -> Result<(Actor, LeadRecord), PartnerError> {
+        let actor = self.authority.require(caller, Object::Lead, operation, Some(id)).await?;
+        let lead = self.store.lead(id).await?.ok_or_else(|| PartnerError::NotFound("lead", id.to_owned()))?;
+        Ok((actor, lead))
     }
 
     /// A lead and, for staff, the other partners' leads it duplicates.
     pub async fn get_lead(&self, caller: &Caller, id: &str) -> Result<(Actor, LeadRecord), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        Ok((actor.clone(), self.reachable_lead(&actor, id).await?))
+        self.reachable_lead(caller, id, Operation::Read).await
     }
 
     /// The other partners' leads a lead duplicates; staff only, never partner users.
@@ -200,8 +203,9 @@ impl Activity {
         before: Option<(i64, String)>,
         limit: i64,
     ) -> Result<(Actor, Vec<LeadRecord>), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        let rows = self.store.leads(&actor.scope(), filter, before, limit).await?;
+        let actor = self.authority.require(caller, Object::Lead, Operation::Read, None).await?;
+        let scope = self.authority.list_scope(&actor, Object::Lead).await?;
+        let rows = self.store.leads(&scope, filter, before, limit).await?;
         Ok((actor, rows))
     }
 
@@ -212,9 +216,8 @@ impl Activity {
         etag: &str,
         paths: &[String],
     ) -> Result<(Actor, LeadRecord), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
         check_mask(paths, LEAD_UPDATABLE)?;
-        let before = self.reachable_lead(&actor, &patch.id).await?;
+        let (actor, before) = self.reachable_lead(caller, &patch.id, Operation::Update).await?;
         lookup::check_etag("lead", etag, before.version)?;
         let mut next = before.clone();
         for path in paths {
@@ -248,15 +251,15 @@ impl Activity {
         if next.status != before.status {
             self.evaluate(&next.partner_account_id).await;
         }
-        let stored = self.reachable_lead(&actor, &next.id).await?;
+        let stored = self.store.lead(&next.id).await?.ok_or_else(|| PartnerError::NotFound("lead", next.id.clone()))?;
         Ok((actor, stored))
     }
 
     pub async fn delete_lead(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        let lead = self.reachable_lead(&actor, id).await?;
+        let (_, lead) = self.reachable_lead(caller, id, Operation::Delete).await?;
         lookup::check_etag("lead", etag, lead.version)?;
         self.store.delete_lead(id, lead.version).await?;
+        self.authority.unregister(Object::Lead, id).await;
         self.evaluate(&lead.partner_account_id).await;
         Ok(())
     }
@@ -317,7 +320,7 @@ impl Activity {
         money: Option<MoneyDraft>,
         request_id: &str,
     ) -> Result<OpportunityRecord, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
+        let actor = self.authority.require(caller, Object::Opportunity, Operation::Create, None).await?;
         let now = self.clock.now();
         if let Some(id) = self.store.created_by_request(actor.user_id(), "opportunities", request_id, now).await?
             && let Some(done) = self.store.opportunity(&id).await?
@@ -329,12 +332,10 @@ impl Activity {
             self.partner_for(&actor, &o.partner_account_id, "opportunity.partner_account_id").await?;
         let lead = match o.lead_id.as_deref().filter(|l| !l.is_empty()) {
             Some(lead_id) => {
-                let lead = self
-                    .store
-                    .lead(lead_id)
-                    .await?
-                    .filter(|l| l.partner_account_id == account && actor.reaches(&l.partner_account_id))
-                    .ok_or_else(|| PartnerError::NotFound("lead", lead_id.to_owned()))?;
+                let (_, lead) = self.reachable_lead(caller, lead_id, Operation::Read).await?;
+                if lead.partner_account_id != account {
+                    return Err(PartnerError::NotFound("lead", lead_id.to_owned()));
+                }
                 if lead.status == LeadStatus::Disqualified.stored() {
                     return Err(PartnerError::Refused(
                         "LEAD_DISQUALIFIED",
@@ -371,22 +372,27 @@ impl Activity {
             Store::convert_lead(&mut tx, &lead.id, now).await?;
         }
         Store::remember_request(&mut tx, actor.user_id(), "opportunities", request_id, &o.id, now).await?;
+        self.authority.register(Object::Opportunity, &o.id, actor.user_id(), &o.partner_organization_id).await?;
         tx.commit().await?;
         self.evaluate(&o.partner_account_id).await;
         Ok(o)
     }
 
-    async fn reachable_opportunity(&self, actor: &Actor, id: &str) -> Result<OpportunityRecord, PartnerError> {
-        self.store
-            .opportunity(id)
-            .await?
-            .filter(|o| actor.reaches(&o.partner_account_id))
-            .ok_or_else(|| PartnerError::NotFound("opportunity", id.to_owned()))
+    /// An opportunity access lets the caller reach for `operation`, or NOT_FOUND.
+    async fn reachable_opportunity(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: Operation,
+    ) -> Result<(Actor, OpportunityRecord), PartnerError> {
+        let actor = self.authority.require(caller, Object::Opportunity, operation, Some(id)).await?;
+        let found =
+            self.store.opportunity(id).await?.ok_or_else(|| PartnerError::NotFound("opportunity", id.to_owned()))?;
+        Ok((actor, found))
     }
 
     pub async fn get_opportunity(&self, caller: &Caller, id: &str) -> Result<OpportunityRecord, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        self.reachable_opportunity(&actor, id).await
+        Ok(self.reachable_opportunity(caller, id, Operation::Read).await?.1)
     }
 
     pub async fn list_opportunities(
@@ -396,8 +402,9 @@ impl Activity {
         before: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<OpportunityRecord>, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        self.store.opportunities(&actor.scope(), filter, before, limit).await
+        let actor = self.authority.require(caller, Object::Opportunity, Operation::Read, None).await?;
+        let scope = self.authority.list_scope(&actor, Object::Opportunity).await?;
+        self.store.opportunities(&scope, filter, before, limit).await
     }
 
     pub async fn update_opportunity(
@@ -408,9 +415,8 @@ impl Activity {
         etag: &str,
         paths: &[String],
     ) -> Result<OpportunityRecord, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
         check_mask(paths, OPPORTUNITY_UPDATABLE)?;
-        let before = self.reachable_opportunity(&actor, &patch.id).await?;
+        let (actor, before) = self.reachable_opportunity(caller, &patch.id, Operation::Update).await?;
         lookup::check_etag("opportunity", etag, before.version)?;
         let mut next = before.clone();
         let mut new_money = None;
@@ -443,17 +449,17 @@ impl Activity {
         Store::update_opportunity(&mut tx, &next, self.clock.now()).await?;
         tx.commit().await?;
         self.evaluate(&next.partner_account_id).await;
-        self.reachable_opportunity(&actor, &next.id).await
+        self.store.opportunity(&next.id).await?.ok_or_else(|| PartnerError::NotFound("opportunity", next.id.clone()))
     }
 
     pub async fn delete_opportunity(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), PartnerError> {
-        let actor = self.authority.actor(caller).await?;
-        let o = self.reachable_opportunity(&actor, id).await?;
+        let (actor, o) = self.reachable_opportunity(caller, id, Operation::Delete).await?;
         lookup::check_etag("opportunity", etag, o.version)?;
         if !actor.is_staff() {
             opportunities::check_partner_delete(CloseState::from_stored(&o.close_state)?)?;
         }
         self.store.delete_opportunity(id, o.version).await?;
+        self.authority.unregister(Object::Opportunity, id).await;
         self.evaluate(&o.partner_account_id).await;
         Ok(())
     }

@@ -1,28 +1,59 @@
-//! Who the caller is to the partner program, and what it may reach: the one place
-//! partner-svc decides access.
+//! Who the caller is to the partner program and what it may do: the one place
+//! partner-svc decides access. Every decision goes through access-svc
+//! (`service_kit::access`): object operations with `Check` (and the record for single
+//! records, so another partner's record is NOT_FOUND), lists through `RecordFilter`
+//! pushed into SQL over the local grant replica, and `RegisterRecord` for new leads and
+//! opportunities so the default rule (readable by the author's organization) applies.
 //!
-//! Employees are staff: they see and change every partner's records. External users
-//! act for their partner only when they hold the functional role "Partner portal
-//! users" and belong to a partner organization (under "Partners"); any other external
-//! user is refused with PERMISSION_DENIED. Facts about users, organizations and
-//! accounts come from identity's internal service.
+//! Object codes: "Partnership" (the program and the lookups; READ is granted to
+//! "Partner portal users", CRUD to employees), "Lead" and "Opportunity" (record
+//! permissions). Once access allows, the caller becomes an [`Actor`]: staff for
+//! employees, or a partner user acting for the partner account its organization (under
+//! "Partners") is bound to, as identity reports it.
 
-use std::sync::Arc;
-
-use portal_proto::identity::{
-    self as idpb, AccountType, WellKnownRole, identity_internal_service_client::IdentityInternalServiceClient,
+use portal_proto::identity::{self as idpb, identity_internal_service_client::IdentityInternalServiceClient};
+use service_kit::{
+    ApiError, Caller, CallerKind, ServiceContext, access::AccessClient, assertion::AssertionKey,
+    context::SignedUpstream, db::Database,
 };
-use service_kit::{Caller, CallerKind, Upstreams, assertion::AssertionKey, context::SignedUpstream};
-use tonic::Code;
 
 use crate::{domain::PartnerError, storage::Scope};
+
+/// What access decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// Partnerships, the partner program and the lookups that define it.
+    Partnership,
+    Lead,
+    Opportunity,
+}
+
+impl Object {
+    pub fn code(self) -> &'static str {
+        match self {
+            Object::Partnership => "Partnership",
+            Object::Lead => "Lead",
+            Object::Opportunity => "Opportunity",
+        }
+    }
+
+    fn resource(self) -> &'static str {
+        match self {
+            Object::Partnership => "partnership",
+            Object::Lead => "lead",
+            Object::Opportunity => "opportunity",
+        }
+    }
+}
+
+pub use portal_proto::access::ObjectOperation as Operation;
 
 /// A caller acting on the partner program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// An employee.
     Staff { user_id: String },
-    /// A user of a partner organization holding "Partner portal users".
+    /// A user of a partner organization.
     Partner(PartnerUser),
 }
 
@@ -42,24 +73,16 @@ impl Actor {
         }
     }
 
-    /// The partners' records this actor may reach.
-    pub fn scope(&self) -> Scope {
-        match self {
-            Actor::Staff { .. } => Scope::All,
-            Actor::Partner(partner) => Scope::Partner(partner.account_id.clone()),
-        }
-    }
-
-    /// Whether the actor may reach records of `partner_account_id`.
-    pub fn reaches(&self, partner_account_id: &str) -> bool {
-        match self {
-            Actor::Staff { .. } => true,
-            Actor::Partner(partner) => partner.account_id == partner_account_id,
-        }
-    }
-
     pub fn is_staff(&self) -> bool {
         matches!(self, Actor::Staff { .. })
+    }
+
+    /// The partner account a partner user acts for; `None` for staff.
+    pub fn own_account(&self) -> Option<&str> {
+        match self {
+            Actor::Staff { .. } => None,
+            Actor::Partner(partner) => Some(&partner.account_id),
+        }
     }
 }
 
@@ -71,13 +94,12 @@ pub struct PartnerAccount {
     pub name: String,
 }
 
-type IdentityClient = IdentityInternalServiceClient<SignedUpstream>;
-
-/// Answers who a caller is, through identity.
+/// Answers what a caller may do, through access and identity.
 #[derive(Clone)]
 pub struct Authority {
-    upstreams: Arc<Upstreams>,
-    key: AssertionKey,
+    context: ServiceContext,
+    access: AccessClient,
+    database: Database,
 }
 
 impl std::fmt::Debug for Authority {
@@ -95,63 +117,71 @@ fn upstream_error(what: &str, status: tonic::Status) -> PartnerError {
 }
 
 impl Authority {
-    pub fn new(upstreams: Arc<Upstreams>, key: AssertionKey) -> Self {
-        Self { upstreams, key }
+    pub fn new(context: &ServiceContext, database: Database) -> Self {
+        Self { access: AccessClient::new(context, "partner"), context: context.clone(), database }
     }
 
-    fn identity(&self) -> Result<IdentityClient, PartnerError> {
+    fn identity(&self) -> Result<IdentityInternalServiceClient<SignedUpstream>, PartnerError> {
+        let key: &AssertionKey = &self.context.assertion_key;
         let upstream = self
+            .context
             .upstreams
-            .signed("identity", &self.key, "partner")
+            .signed("identity", key, "partner")
             .ok_or_else(|| PartnerError::Upstream("identity is not configured (upstreams.identity)".into()))?;
         Ok(IdentityInternalServiceClient::new(upstream))
     }
 
-    /// The caller as an actor on the partner program: staff, or a partner user with the
-    /// role; PERMISSION_DENIED for anyone else.
-    pub async fn actor(&self, caller: &Caller) -> Result<Actor, PartnerError> {
+    /// Asks access whether the caller may do `operation` on `object` (the record
+    /// `record_id`), and returns the caller as an actor. A record the caller may not
+    /// reach is NOT_FOUND; anything else refused is PERMISSION_DENIED.
+    pub async fn require(
+        &self,
+        caller: &Caller,
+        object: Object,
+        operation: Operation,
+        record_id: Option<&str>,
+    ) -> Result<Actor, PartnerError> {
+        if !matches!(caller.kind, CallerKind::Employee | CallerKind::External) {
+            return Err(PartnerError::Denied("NOT_ALLOWED", "this call needs a logged-in user".into()));
+        }
+        self.access.require(&caller.user_id, object.code(), operation, record_id, &[]).await.map_err(|e| match e {
+            ApiError::NotFound { .. } => {
+                PartnerError::NotFound(object.resource(), record_id.unwrap_or_default().to_owned())
+            }
+            other => PartnerError::Api(other),
+        })?;
         match caller.kind {
             CallerKind::Employee => Ok(Actor::Staff { user_id: caller.user_id.clone() }),
-            CallerKind::External => self.partner_user(caller).await.map(Actor::Partner),
-            _ => Err(PartnerError::Denied("NOT_ALLOWED", "this call needs a logged-in user".into())),
+            _ => self.partner_user(caller).await.map(Actor::Partner),
         }
     }
 
-    /// The caller as staff; PERMISSION_DENIED for external users.
-    pub async fn staff(&self, caller: &Caller) -> Result<Actor, PartnerError> {
-        match self.actor(caller).await? {
-            staff @ Actor::Staff { .. } => Ok(staff),
-            Actor::Partner(_) => {
-                Err(PartnerError::Denied("NOT_ALLOWED", "only staff may change this; partner users may read it".into()))
-            }
+    /// As [`Authority::require`], for what only staff do (PERMISSION_DENIED for partner
+    /// users even where access would let them).
+    pub async fn staff(&self, caller: &Caller, object: Object, operation: Operation) -> Result<Actor, PartnerError> {
+        if caller.kind != CallerKind::Employee {
+            return Err(PartnerError::Denied(
+                "NOT_ALLOWED",
+                "only staff may do this; partner users may read it".into(),
+            ));
         }
+        self.require(caller, object, operation, None).await
     }
 
     async fn partner_user(&self, caller: &Caller) -> Result<PartnerUser, PartnerError> {
         let denied = || {
             PartnerError::Denied(
-                "PARTNER_PORTAL_ROLE_REQUIRED",
-                "the partner program is for users of a partner organization with the role \"Partner portal users\"; \
-                 ask your organization's administrator"
-                    .into(),
+                "NOT_A_PARTNER_USER",
+                "the partner program is for users of a partner organization; ask your administrator".into(),
             )
         };
-        let mut identity = self.identity()?;
-        let profile = identity
-            .get_user_access_profile(idpb::GetUserAccessProfileRequest { user_id: caller.user_id.clone() })
-            .await
-            .map_err(|status| match status.code() {
-                Code::NotFound => denied(),
-                _ => upstream_error("read the caller's roles", status),
-            })?
-            .into_inner();
-        let has_role = profile.roles.iter().any(|r| r.well_known() == WellKnownRole::PartnerPortalUsers);
-        if !profile.active || !has_role || profile.organization_id.is_empty() {
+        if caller.organization_id.is_empty() {
             return Err(denied());
         }
-        let organizations = identity
+        let organizations = self
+            .identity()?
             .batch_get_organizations(idpb::BatchGetOrganizationsRequest {
-                organization_ids: vec![profile.organization_id.clone()],
+                organization_ids: vec![caller.organization_id.clone()],
             })
             .await
             .map_err(|status| upstream_error("read the caller's organization", status))?
@@ -162,6 +192,36 @@ impl Authority {
             organization_id: organization.organization_id,
             account_id: organization.account_id,
         })
+    }
+
+    /// What a list of `object` may return to `actor`: access's record filter (with the
+    /// grant replica brought up to date) and, for partner users, their own partner.
+    pub async fn list_scope(&self, actor: &Actor, object: Object) -> Result<Scope, PartnerError> {
+        let answer = self.access.record_filter(actor.user_id(), object.code(), Operation::Read).await?;
+        let filter = answer.filter.unwrap_or_default();
+        self.access.sync(&self.database, object.code(), filter.min_grants_revision).await?;
+        Ok(Scope { object_code: object.code(), filter, partner_account_id: actor.own_account().map(str::to_owned) })
+    }
+
+    /// Registers a new record with access (its author and organization), so the default
+    /// record rules apply.
+    pub async fn register(
+        &self,
+        object: Object,
+        record_id: &str,
+        author_user_id: &str,
+        organization_id: &str,
+    ) -> Result<(), PartnerError> {
+        self.access.register_record(object.code(), record_id, author_user_id, organization_id).await?;
+        Ok(())
+    }
+
+    /// Unregisters a deleted record; a failure is logged (the record is gone either way,
+    /// and access removes grants of unknown records when asked again).
+    pub async fn unregister(&self, object: Object, record_id: &str) {
+        if let Err(error) = self.access.unregister_record(object.code(), record_id).await {
+            tracing::warn!(object = object.code(), %record_id, %error, "unregistering a deleted record failed");
+        }
     }
 
     /// A partner account: NOT_FOUND when unknown, FAILED_PRECONDITION
@@ -178,7 +238,7 @@ impl Authority {
             .into_iter()
             .find(|a| a.account_id == account_id)
             .ok_or_else(|| PartnerError::NotFound("account", account_id.to_owned()))?;
-        if account.r#type() != AccountType::Partner || account.organization_id.is_empty() {
+        if account.r#type() != idpb::AccountType::Partner || account.organization_id.is_empty() {
             return Err(PartnerError::Refused(
                 "ACCOUNT_NOT_PARTNER",
                 format!(

@@ -50,7 +50,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
     let store = Store::new(database.clone());
     let clock = context.clock.clone();
-    let authority = Authority::new(context.upstreams.clone(), context.assertion_key.clone());
+    let authority = Authority::new(&context, database.clone());
     let program = Program::new(store.clone(), authority.clone(), clock.clone());
     let activity = Activity::new(store.clone(), authority.clone(), program.clone(), clock.clone());
     let partnerships = Partnerships::new(store.clone(), authority.clone(), program.clone(), clock.clone());

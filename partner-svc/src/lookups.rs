@@ -8,7 +8,7 @@ use std::future::Future;
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    authority::Authority,
+    authority::{Authority, Object, Operation},
     domain::{
         PartnerError,
         lookup::{self, ParameterValues, Role, Source, Unit},
@@ -226,7 +226,7 @@ impl Lookups {
     }
 
     pub async fn get<T: LookupKind>(&self, caller: &Caller, id: &str) -> Result<T, PartnerError> {
-        self.authority.actor(caller).await?;
+        self.authority.require(caller, Object::Partnership, Operation::Read, None).await?;
         self.store.lookup::<T>(id).await?.ok_or_else(|| PartnerError::NotFound(T::RESOURCE, id.to_owned()))
     }
 
@@ -238,7 +238,7 @@ impl Lookups {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<T>, PartnerError> {
-        self.authority.actor(caller).await?;
+        self.authority.require(caller, Object::Partnership, Operation::Read, None).await?;
         self.store.lookups::<T>(conditions, after, limit).await
     }
 
@@ -248,7 +248,7 @@ impl Lookups {
         mut draft: T,
         request_id: &str,
     ) -> Result<T, PartnerError> {
-        let actor = self.authority.staff(caller).await?;
+        let actor = self.authority.staff(caller, Object::Partnership, Operation::Update).await?;
         let now = self.clock.now();
         if let Some(id) = self.store.created_by_request(actor.user_id(), T::TABLE, request_id, now).await?
             && let Some(done) = self.store.lookup::<T>(&id).await?
@@ -274,7 +274,7 @@ impl Lookups {
         etag: &str,
         paths: &[String],
     ) -> Result<T, PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Update).await?;
         if paths.is_empty() {
             return Err(PartnerError::invalid(
                 "update_mask",
@@ -300,7 +300,7 @@ impl Lookups {
     }
 
     pub async fn delete<T: LookupKind>(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Update).await?;
         self.store.delete_lookup::<T>(id, etag).await
     }
 }

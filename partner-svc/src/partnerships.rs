@@ -6,7 +6,7 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    authority::Authority,
+    authority::{Authority, Object, Operation},
     domain::{PartnerError, dates, lookup, opportunities::check_currency},
     program::Program,
     storage::{PartnerLevelRecord, PartnerTypeRecord, PartnershipFilter, PartnershipRecord, PromotionRecord, Store},
@@ -89,7 +89,7 @@ impl Partnerships {
         draft: PartnershipDraft,
         request_id: &str,
     ) -> Result<PartnershipRecord, PartnerError> {
-        let actor = self.authority.staff(caller).await?;
+        let actor = self.authority.staff(caller, Object::Partnership, Operation::Create).await?;
         let now = self.clock.now();
         if let Some(id) = self.store.created_by_request(actor.user_id(), "partnerships", request_id, now).await?
             && let Some(done) = self.store.partnership(&id).await?
@@ -150,7 +150,7 @@ impl Partnerships {
     }
 
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<PartnershipRecord, PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Read).await?;
         self.store.partnership(id).await?.ok_or_else(|| PartnerError::NotFound("partnership", id.to_owned()))
     }
 
@@ -161,7 +161,7 @@ impl Partnerships {
         before: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<PartnershipRecord>, PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Read).await?;
         self.store.partnerships(filter, before, limit).await
     }
 
@@ -172,7 +172,7 @@ impl Partnerships {
         paths: &[String],
         level_change_reason: &str,
     ) -> Result<PartnershipRecord, PartnerError> {
-        let actor = self.authority.staff(caller).await?;
+        let actor = self.authority.staff(caller, Object::Partnership, Operation::Update).await?;
         if paths.is_empty() {
             return Err(PartnerError::invalid(
                 "update_mask",
@@ -266,7 +266,7 @@ impl Partnerships {
     }
 
     pub async fn delete(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Delete).await?;
         let partnership =
             self.store.partnership(id).await?.ok_or_else(|| PartnerError::NotFound("partnership", id.to_owned()))?;
         lookup::check_etag("partnership", etag, partnership.version)?;

@@ -17,7 +17,7 @@ use service_kit::{
 };
 
 use crate::{
-    authority::{Actor, Authority},
+    authority::{Actor, Authority, Object, Operation},
     domain::{
         PartnerError, dates,
         decimal::Decimal,
@@ -242,7 +242,7 @@ impl Program {
         partnership_id: &str,
         dry_run: bool,
     ) -> Result<(i64, Evaluated), PartnerError> {
-        self.authority.staff(caller).await?;
+        self.authority.staff(caller, Object::Partnership, Operation::Update).await?;
         let partnership = self
             .store
             .partnership(partnership_id)
@@ -294,7 +294,7 @@ impl Program {
 
     /// GetPartnerProgram.
     pub async fn view(&self, caller: &Caller, partner_account_id: &str) -> Result<ProgramView, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
+        let actor = self.authority.require(caller, Object::Partnership, Operation::Read, None).await?;
         let partnership = self.visible_partnership(&actor, partner_account_id).await?;
         let partner_type_name = self
             .store
@@ -317,7 +317,7 @@ impl Program {
         before: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<PromotionRecord>, PartnerError> {
-        let actor = self.authority.actor(caller).await?;
+        let actor = self.authority.require(caller, Object::Partnership, Operation::Read, None).await?;
         let partnership = match &actor {
             Actor::Partner(_) => {
                 let own = self.visible_partnership(&actor, "").await?;

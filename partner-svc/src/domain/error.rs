@@ -34,6 +34,9 @@ pub enum PartnerError {
     Corrupt(String),
     #[error(transparent)]
     Store(#[from] DbError),
+    /// An answer of the shared plumbing (the access client) passed on as it is.
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl PartnerError {
@@ -68,6 +71,7 @@ impl From<PartnerError> for ApiError {
             PartnerError::Upstream(message) => ApiError::Unavailable { message },
             PartnerError::Corrupt(detail) => ApiError::internal(detail),
             PartnerError::Store(db) => db.into(),
+            PartnerError::Api(api) => api,
         }
     }
 }

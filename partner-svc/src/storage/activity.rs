@@ -3,7 +3,11 @@
 //! Lists take the caller's visibility as an SQL condition on the row (`scope`), so
 //! filtering and keyset pagination both happen in the database.
 
-use service_kit::clock::Millis;
+use portal_proto::access::RecordFilter;
+use service_kit::{
+    access::{ListPredicate, list_predicate},
+    clock::Millis,
+};
 use sqlx::AssertSqlSafe;
 
 use super::{Store, Tx, Value};
@@ -129,10 +133,21 @@ impl Conditions {
         }
     }
 
-    fn scope(&mut self, scope: &Scope) {
-        if let Scope::Partner(account) = scope {
-            self.push("partner_account_id = {}", Value::Text(account.clone()));
+    /// Adds the scope's conditions; false when it allows nothing at all.
+    fn scope(&mut self, scope: &Scope) -> Result<bool, PartnerError> {
+        let first = self.values.len() + 1;
+        match list_predicate(&scope.filter, scope.object_code, "r", "id", "registered_by_user_id", first)? {
+            ListPredicate::Nothing => return Ok(false),
+            ListPredicate::Everything => {}
+            ListPredicate::Where(predicate) => {
+                self.sql.push_str(&format!(" AND {}", predicate.sql));
+                self.values.extend(predicate.params.into_iter().map(Value::Text));
+            }
         }
+        if let Some(account) = &scope.partner_account_id {
+            self.push("r.partner_account_id = {}", Value::Text(account.clone()));
+        }
+        Ok(true)
     }
 
     async fn fetch<T>(self, select: &str, limit: i64, store: &Store) -> Result<Vec<T>, PartnerError>
@@ -151,13 +166,13 @@ impl Conditions {
     }
 }
 
-/// Which partners' records a caller may reach.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every partner's (staff).
-    All,
-    /// One partner's (a partner user's own).
-    Partner(String),
+/// The records of an object a list may return: access's record filter for the caller
+/// (rendered against the grant replica) and, for partner users, their own partner's.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub object_code: &'static str,
+    pub filter: RecordFilter,
+    pub partner_account_id: Option<String>,
 }
 
 /// `%text%` for LIKE, with LIKE's wildcards escaped.
@@ -179,7 +194,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LeadRecord>, PartnerError> {
         let mut c = Conditions::default();
-        c.scope(scope);
+        if !c.scope(scope)? {
+            return Ok(Vec::new());
+        }
         c.text("partner_account_id = {}", &filter.partner_account_id);
         c.any_of("status", &filter.statuses);
         c.text("registered_by_user_id = {}", &filter.registered_by_user_id);
@@ -191,7 +208,7 @@ impl Store {
             c.sql.push_str(" AND duplicate_match <> ''");
         }
         c.before(before);
-        c.fetch("SELECT * FROM leads", limit, self).await
+        c.fetch("SELECT * FROM leads r", limit, self).await
     }
 
     pub async fn insert_lead(tx: &mut Tx, lead: &LeadRecord) -> Result<(), PartnerError> {
@@ -327,7 +344,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OpportunityRecord>, PartnerError> {
         let mut c = Conditions::default();
-        c.scope(scope);
+        if !c.scope(scope)? {
+            return Ok(Vec::new());
+        }
         c.text("partner_account_id = {}", &filter.partner_account_id);
         c.text("lead_id = {}", &filter.lead_id);
         c.any_of("stage", &filter.stages);
@@ -342,7 +361,7 @@ impl Store {
             c.push("LOWER(name) LIKE {} ESCAPE '\\'", Value::Text(contains(&filter.name_contains)));
         }
         c.before(before);
-        c.fetch("SELECT * FROM opportunities", limit, self).await
+        c.fetch("SELECT * FROM opportunities r", limit, self).await
     }
 
     pub async fn insert_opportunity(tx: &mut Tx, o: &OpportunityRecord) -> Result<(), PartnerError> {
