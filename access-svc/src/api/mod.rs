@@ -1,11 +1,14 @@
 //! The gRPC adapter of access-svc: proto in, validation, use case, proto out. Errors
 //! are mapped to `Status` once, through `service_kit::ApiError`.
 
+pub mod catalog;
 pub mod convert;
+pub mod grants;
 pub mod internal;
-pub mod pending;
 pub mod permission;
 
+pub use catalog::CatalogApi;
+pub use grants::GrantsApi;
 pub use internal::InternalApi;
 pub use permission::PermissionApi;
 
