@@ -393,9 +393,9 @@ impl Cases {
     }
 
     /// Writes a changed case (bumping its version), or ABORTED when it changed meanwhile.
-    async fn save(&self, mut case: CaseRecord, change: CaseChange) -> Result<CaseView, CaseError> {
+    async fn save(&self, mut case: CaseRecord, change: CaseChange, now: i64) -> Result<CaseView, CaseError> {
         case.version += 1;
-        case.updated_at = self.clock.now();
+        case.updated_at = now;
         if !self.store.save_case(&case, change).await? {
             return Err(CaseError::StaleEtag { resource: "case" });
         }
@@ -481,7 +481,7 @@ impl Cases {
         }
         let mut entry = history(&case, now, &caller.user_id, "fields_changed");
         entry.changes = changes_json(&changes);
-        self.save(case, CaseChange { history: vec![entry], ..Default::default() }).await
+        self.save(case, CaseChange { history: vec![entry], ..Default::default() }, now).await
     }
 
     /// Moves a case: a portal action by an external user, a staff move by staff.
@@ -510,7 +510,8 @@ impl Cases {
         let from = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
         let transition = status::transition(from, mover)?;
         let mut change = CaseChange::default();
-        let mut case = self.apply_transition(case, &transition, &caller.user_id, comment, &mut change).await?;
+        let now = self.clock.now();
+        let mut case = self.apply_transition(case, &transition, &caller.user_id, comment, now, &mut change).await?;
         if let Some(solution) = solution.filter(|s| !s.is_empty()) {
             case.solution = solution;
         }
@@ -519,7 +520,7 @@ impl Cases {
             let author = case.author_user_id.clone();
             change.mails.push(self.mail(&case, FEEDBACK_TEMPLATE, &author, vec![("FeedbackLinkUrl".into(), link)]));
         }
-        self.save(case, change).await
+        self.save(case, change, now).await
     }
 
     /// Applies a validated transition to a case: status, closure reason, times, clocks and
@@ -530,9 +531,9 @@ impl Cases {
         transition: &Transition,
         actor: &str,
         comment: &str,
+        now: i64,
         change: &mut CaseChange,
     ) -> Result<CaseRecord, CaseError> {
-        let now = self.clock.now();
         let calendar = self.calendar_of(&case).await?;
         let percent = i64::from(self.settings.get().await?.sla_warning_percent);
         case.status = transition.to.as_str().into();
@@ -598,7 +599,7 @@ impl Cases {
         case.feedback_notes = notes;
         case.feedback_user_id = caller.user_id.clone();
         case.feedback_at = Some(now);
-        self.save(case, CaseChange { history: vec![entry], ..Default::default() }).await
+        self.save(case, CaseChange { history: vec![entry], ..Default::default() }, now).await
     }
 
     pub async fn history(

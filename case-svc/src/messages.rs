@@ -73,7 +73,7 @@ impl Messages {
         }
         if !staff && !is_complaint && status == CaseStatus::WaitingForResponse {
             let transition = status::transition(status, Mover::CustomerReplied)?;
-            case = self.cases.apply_transition(case, &transition, "", "", &mut change).await?;
+            case = self.cases.apply_transition(case, &transition, "", "", now, &mut change).await?;
         }
         change.message = Some(message.clone());
         case.version += 1;

@@ -1,0 +1,108 @@
+//! SLA warning and breach emails (issue 6, DESIGN.md §5 "Deadlines"): with a manual
+//! clock, a warning at 75% of each clock's target and a breach at its deadline arrive at a
+//! real SMTP server, each once, and not before their moment.
+
+#[path = "support/case.rs"]
+mod support_case;
+
+use std::time::Duration;
+
+use portal_proto::case::{CaseHistoryKind, ListCaseHistoryRequest, SlaClockKind};
+use portal_tests::{
+    Backend, Mode, Suite, authed,
+    smtp::{SmtpServer, counts_by_message_id},
+};
+use service_kit::{
+    clock::Clock,
+    config::{MailDelivery, PortalConfig},
+};
+use support_case::*;
+
+struct MailSuite {
+    suite: Suite,
+    smtp: SmtpServer,
+    _smtp_dir: tempfile::TempDir,
+}
+
+fn mail_to(config: &mut PortalConfig, smtp_port: u16) {
+    config.mail.delivery = MailDelivery::Smtp;
+    config.mail.smtp_host = "127.0.0.1".into();
+    config.mail.smtp_port = smtp_port;
+    config.mail.smtp_timeout_ms = 2_000;
+    config.mail.retry_initial_seconds = 1;
+    config.mail.retry_max_seconds = 2;
+    config.mail.poll_interval_ms = 100;
+    config.mail.from_address = "portal-sender@portal.test".into();
+}
+
+impl MailSuite {
+    async fn start(mode: Mode, backend: Backend) -> Option<Self> {
+        let smtp_dir = tempfile::tempdir().expect("temporary folder");
+        let smtp = SmtpServer::start(smtp_dir.path(), 0, 0);
+        let port = smtp.port;
+        // Monday 2026-11-23 09:00 UTC.
+        let clock = Clock::manual(utc(2026, 11, 23, 9, 0) * 1000);
+        let suite = Suite::start_with(mode, backend, clock, |c| mail_to(c, port)).await?;
+        Some(Self { suite, smtp, _smtp_dir: smtp_dir })
+    }
+}
+
+portal_tests::suite_variants!(
+    start: |mode, backend| MailSuite::start(mode, backend);
+    threads: 2;
+    warnings_and_breaches_are_emailed_once_at_their_moments,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn warnings_and_breaches_are_emailed_once_at_their_moments(mail: MailSuite) {
+    let suite = &mail.suite;
+    let admin = suite.admin_token().await;
+    let calendar = nine_to_six(suite, &admin, "Office", "UTC", &[]).await;
+    // Response 60 min (warning 09:45, breach 10:00); resolution 240 min (warning 12:00, breach 13:00).
+    let service = service(suite, &admin, "Printing", 60, 240).await;
+    agreement(suite, &admin, "Everyone", None, &[&service.id], &calendar.id).await;
+    let (_, token, _) = customer(suite, &admin, "Acme", "ann@acme.test").await;
+    let case = open_case(suite, &token, &service.id, "Printer on fire").await.unwrap();
+
+    let moments = [
+        (utc(2026, 11, 23, 9, 50), "response deadline approaching"),
+        (utc(2026, 11, 23, 10, 1), "response deadline passed"),
+        (utc(2026, 11, 23, 12, 1), "resolution deadline approaching"),
+        (utc(2026, 11, 23, 13, 1), "resolution deadline passed"),
+    ];
+    for (index, (moment, subject)) in moments.iter().enumerate() {
+        suite.clock.set(moment * 1000);
+        let received = mail.smtp.wait_for(index + 1, WAIT).await;
+        assert_eq!(received.len(), index + 1, "one more email at {subject}: {received:#?}");
+        let last =
+            received.iter().find(|m| m.subject.contains(subject)).unwrap_or_else(|| panic!("{subject}: {received:#?}"));
+        assert!(last.subject.contains(&case.number), "{}", last.subject);
+        assert_eq!(last.envelope_to, ["ann@acme.test"]);
+    }
+    // Nothing more fires, and nothing fired twice.
+    suite.clock.set(utc(2026, 11, 30, 9, 0) * 1000);
+    let received = mail.smtp.wait_for(5, Duration::from_secs(2)).await;
+    assert_eq!(received.len(), 4, "{received:#?}");
+    assert!(counts_by_message_id(&received).values().all(|count| *count == 1));
+
+    let token = suite.login("ann@acme.test", portal_tests::fixtures::MEMBER_PASSWORD).await.unwrap();
+    let request = ListCaseHistoryRequest {
+        case_id: case.id.clone(),
+        kinds: vec![CaseHistoryKind::SlaWarning.into(), CaseHistoryKind::SlaBreached.into()],
+        ..Default::default()
+    };
+    let entries = cases(suite).list_case_history(authed(request, &token)).await.unwrap().into_inner().entries;
+    let events: Vec<_> = entries.iter().map(|e| (e.kind(), e.sla_clock())).collect();
+    assert_eq!(
+        events,
+        [
+            (CaseHistoryKind::SlaWarning, SlaClockKind::Response),
+            (CaseHistoryKind::SlaBreached, SlaClockKind::Response),
+            (CaseHistoryKind::SlaWarning, SlaClockKind::Resolution),
+            (CaseHistoryKind::SlaBreached, SlaClockKind::Resolution),
+        ]
+    );
+    let case = get_case(suite, &token, &case.id).await.unwrap();
+    assert!(case.response.unwrap().breached && case.resolution.unwrap().breached);
+}
