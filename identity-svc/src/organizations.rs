@@ -17,8 +17,8 @@ use crate::{
     invitations::Invitations,
     roles::Roles,
     storage::{
-        AccountRecord, AuditEntry, Insertion, MemberFilter, NewRole, NewUser, OrganizationFilter, OrganizationRow,
-        RoleRecord, Store, UserRecord,
+        AccountRecord, AuditEntry, Insertion, NewRole, NewUser, OrganizationFilter, OrganizationRow, RoleRecord, Store,
+        UserFilter, UserRecord,
     },
     system_settings::SystemSettings,
 };
@@ -547,13 +547,14 @@ impl Organizations {
         &self,
         caller: &Caller,
         id: &str,
-        filter: &MemberFilter,
+        filter: &UserFilter,
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
         let actor = self.store.actor(caller).await?;
         self.managed_organization(&actor, id).await?;
-        self.store.organization_members(id, filter, after, limit).await
+        let filter = UserFilter { organization_id: id.to_owned(), ..filter.clone() };
+        self.store.users(&filter, after, limit).await
     }
 
     /// Makes a member an administrator of their organization (or takes the flag away).

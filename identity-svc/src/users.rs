@@ -7,7 +7,7 @@ use crate::{
     domain::{IdentityError, email, password::PasswordHasher, password_policy, user::UserKind},
     invitations::Invitations,
     roles::Roles,
-    storage::{AuditEntry, Insertion, NewUser, Store, UserRecord},
+    storage::{AuditEntry, Insertion, NewUser, Store, UserFilter, UserRecord},
     system_settings::SystemSettings,
 };
 
@@ -28,6 +28,17 @@ pub struct CreateUser {
     pub system_administrator: bool,
     pub send_invitation: bool,
     pub request_id: String,
+}
+
+/// What UpdateUser changes: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub culture: Option<String>,
+    pub home_page: Option<String>,
+    pub email: Option<String>,
+    /// `Some("")` takes the user out of their organization.
+    pub organization_id: Option<String>,
+    pub system_administrator: Option<bool>,
 }
 
 /// The audit form of a user: what changed, never the password hash.
@@ -284,15 +295,7 @@ impl Users {
         if before.id == caller.user_id {
             return Err(IdentityError::Refused("CANNOT_DEACTIVATE_SELF", "you cannot deactivate yourself".into()));
         }
-        if before.is_system_administrator()
-            && before.is_active()
-            && self.store.active_system_administrators().await? <= 1
-        {
-            return Err(IdentityError::Refused(
-                "LAST_SYSTEM_ADMINISTRATOR",
-                "this is the only active system administrator; make another one first".into(),
-            ));
-        }
+        self.refuse_last_system_administrator(&before).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let changed = Store::set_active(&mut tx, id, false, now).await?;
@@ -381,5 +384,189 @@ impl Users {
         tx.commit().await?;
         self.roles.access().users_changed(vec![id.to_owned()]).await?;
         self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+    }
+
+    /// The users the caller may see matching `filter`: employees all; an organization
+    /// administrator their organization's (another organization is PERMISSION_DENIED);
+    /// other external users only themselves.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: UserFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let employee = actor.caller.system_administrator || actor.caller.kind == service_kit::CallerKind::Employee;
+        if !employee {
+            match actor.organization_id.as_deref().filter(|_| actor.organization_administrator) {
+                Some(own) if filter.organization_id.is_empty() || filter.organization_id == own => {
+                    filter.organization_id = own.to_owned();
+                }
+                Some(_) => {
+                    return Err(IdentityError::NotAllowed("organization administrators list their own organization"));
+                }
+                None => filter.only_id = caller.user_id.clone(),
+            }
+        }
+        self.store.users(&filter, after, limit).await
+    }
+
+    /// Deletes a user: seat released, sessions ended, links revoked, memberships removed;
+    /// the contact stays.
+    pub async fn delete(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), IdentityError> {
+        let before = self.managed_user(caller, id).await?;
+        Self::check_etag(&before, etag)?;
+        if before.id == caller.user_id {
+            return Err(IdentityError::Refused("CANNOT_DELETE_SELF", "you cannot delete yourself".into()));
+        }
+        self.refuse_last_system_administrator(&before).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        Store::delete_user(&mut tx, id).await?;
+        Store::record_audit(&mut tx, user_audit(caller, "user.delete", &before, snapshot(&before), String::new()), now)
+            .await?;
+        tx.commit().await?;
+        self.roles.access().user_removed(id).await
+    }
+
+    async fn refuse_last_system_administrator(&self, user: &UserRecord) -> Result<(), IdentityError> {
+        if user.is_system_administrator() && user.is_active() && self.store.active_system_administrators().await? <= 1 {
+            return Err(IdentityError::Refused(
+                "LAST_SYSTEM_ADMINISTRATOR",
+                "this is the only active system administrator; make another one first".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Changes a user: preferences (the user themselves or whoever manages them), email
+    /// and organization (system administrators), the system administrator flag (system
+    /// administrators, for employees).
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        changes: UserChanges,
+    ) -> Result<UserRecord, IdentityError> {
+        let actor = self.store.actor(caller).await?;
+        let before = self.get(caller, id).await?;
+        let preferences_only =
+            changes.email.is_none() && changes.organization_id.is_none() && changes.system_administrator.is_none();
+        let allowed = actor.may_manage_everything()
+            || (preferences_only && (before.id == caller.user_id || actor.may_manage_user(before.as_target())));
+        if !allowed {
+            return Err(IdentityError::NotAllowed(
+                "users change their own culture and home page; email, organization and administrator flags need a \
+                 system administrator",
+            ));
+        }
+        Self::check_etag(&before, etag)?;
+        if let Some(culture) = &changes.culture
+            && !valid_culture(culture)
+        {
+            return Err(IdentityError::Invalid(vec![("user.culture", "must be a BCP 47 tag such as en-US".into())]));
+        }
+        if changes.home_page.as_ref().is_some_and(|page| page.chars().count() > 2000) {
+            return Err(IdentityError::Invalid(vec![("user.home_page", "must be at most 2000 characters".into())]));
+        }
+        let email = match &changes.email {
+            Some(address) => Some((
+                address.trim().to_owned(),
+                email::normalize(address).map_err(|problem| IdentityError::Invalid(vec![("user.email", problem)]))?,
+            )),
+            None => None,
+        };
+        let organization = match changes.organization_id.as_deref() {
+            None | Some("") => None,
+            Some(organization) => Some(
+                self.store
+                    .organization(organization)
+                    .await?
+                    .ok_or_else(|| IdentityError::NotFound("organization", organization.to_owned()))?,
+            ),
+        };
+        if changes.organization_id.as_deref().is_some_and(|o| !o.is_empty()) && before.kind() == UserKind::Employee {
+            return Err(IdentityError::Refused(
+                "EMPLOYEE_HAS_NO_ORGANIZATION",
+                "employees do not belong to portal organizations".into(),
+            ));
+        }
+        if let Some(flag) = changes.system_administrator {
+            if flag && before.kind() != UserKind::Employee {
+                return Err(IdentityError::Refused(
+                    "SYSTEM_ADMINISTRATOR_MUST_BE_EMPLOYEE",
+                    "only employees can be system administrators".into(),
+                ));
+            }
+            if !flag {
+                self.refuse_last_system_administrator(&before).await?;
+            }
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if changes.culture.is_some() || changes.home_page.is_some() {
+            let culture = changes.culture.as_deref().unwrap_or(&before.culture);
+            let home_page = changes.home_page.as_deref().unwrap_or(&before.home_page);
+            Store::set_preferences(&mut tx, id, culture, home_page, now).await?;
+        }
+        if let Some((address, normalized)) = &email
+            && *normalized != before.email.to_lowercase()
+        {
+            if !Store::set_email(&mut tx, id, address, normalized, now).await? {
+                return Err(IdentityError::EmailAlreadyUsed(address.clone()));
+            }
+            Store::set_contact_email(&mut tx, &before.contact_id, address, now).await?;
+            Store::end_user_sessions(&mut tx, id, "", "email_changed", now).await?;
+            Store::revoke_user_tokens(&mut tx, id, "email_changed", now).await?;
+        }
+        if let Some(requested) = changes.organization_id.as_deref()
+            && Some(requested) != before.organization_id.as_deref()
+        {
+            if let Some(old) = before.organization_id.as_deref() {
+                Store::leave_organization_roles(&mut tx, id, old).await?;
+            }
+            Store::set_organization(&mut tx, id, organization.as_ref().map(|o| o.id.as_str()), false, now).await?;
+        }
+        if let Some(flag) = changes.system_administrator
+            && flag != before.is_system_administrator()
+        {
+            Store::set_system_administrator(&mut tx, id, flag, now).await?;
+        }
+        let after = self_after(&mut tx, id).await?;
+        Store::record_audit(
+            &mut tx,
+            user_audit(caller, "user.update", &before, snapshot(&before), snapshot(&after)),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.roles.access().users_changed(vec![id.to_owned()]).await?;
+        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+    }
+}
+
+/// The user as the open transaction sees it.
+async fn self_after(tx: &mut sqlx::AnyConnection, id: &str) -> Result<UserRecord, IdentityError> {
+    Store::user_in(tx, id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+}
+
+fn user_audit<'a>(
+    caller: &'a Caller,
+    action: &'a str,
+    user: &'a UserRecord,
+    before_json: String,
+    after_json: String,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        actor: caller,
+        action,
+        resource_type: "user",
+        resource_id: &user.id,
+        organization_id: user.organization_id.as_deref().unwrap_or_default(),
+        before_json,
+        after_json,
+        request_id: "",
     }
 }

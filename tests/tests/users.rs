@@ -2,12 +2,13 @@
 //! (issue 4, DESIGN.md §3 "One email, one user", "Licences", "Sessions").
 
 use portal_proto::identity::{
-    AssignLicenceRequest, CreateUserRequest, DeactivateUserRequest, GetLicenceProductRequest, GetUserRequest,
-    ListLicenceAssignmentsRequest, ReactivateUserRequest, ReleaseLicenceRequest, User, UserKind, WhoAmIRequest,
+    AccountType, AssignLicenceRequest, CreateUserRequest, DeactivateUserRequest, DeleteUserRequest,
+    GetLicenceProductRequest, GetUserRequest, ListLicenceAssignmentsRequest, ListUsersRequest, ReactivateUserRequest,
+    ReleaseLicenceRequest, UpdateUserRequest, User, UserKind, WhoAmIRequest,
     licence_service_client::LicenceServiceClient, session_service_client::SessionServiceClient,
     user_service_client::UserServiceClient,
 };
-use portal_tests::{Suite, authed, suite_tests};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -18,6 +19,7 @@ suite_tests!(
     deactivation_ends_sessions_and_reactivation_restores_login,
     releasing_the_licence_ends_sessions_on_the_next_call,
     only_administrators_manage_users_and_others_are_not_found,
+    users_are_listed_changed_and_deleted_within_the_callers_rights,
 );
 
 const PRODUCT: &str = "customer-portal-on-site";
@@ -199,4 +201,67 @@ async fn only_administrators_manage_users_and_others_are_not_found(suite: Suite)
         licences.release_licence(authed(request, &erin_token)).await.unwrap_err().code(),
         Code::PermissionDenied
     );
+}
+
+async fn users_are_listed_changed_and_deleted_within_the_callers_rights(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let globex = fixtures::organization(&suite, &admin, "Globex", AccountType::Customer).await;
+    let (_, acme_admin) = fixtures::member(&suite, &admin, &acme.id, "boss@acme.example", true).await;
+    let (ann, ann_token) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let (bob, _) = fixtures::member(&suite, &admin, &globex.id, "bob@globex.example", false).await;
+    let mut users = UserServiceClient::new(suite.channel());
+    let emails = |list: Vec<User>| list.into_iter().map(|u| u.email).collect::<Vec<_>>();
+
+    // Listing: employees see everyone, an organization administrator their organization,
+    // a plain user only themselves.
+    let list = |organization: &str| ListUsersRequest { organization_id: organization.into(), ..Default::default() };
+    let everyone = users.list_users(authed(list(""), &admin)).await.unwrap().into_inner().users;
+    assert_eq!(everyone.len(), 4, "the administrator and three members: {:?}", emails(everyone.clone()));
+    let acme_users = users.list_users(authed(list(""), &acme_admin)).await.unwrap().into_inner().users;
+    assert_eq!(emails(acme_users), ["ann@acme.example", "boss@acme.example"]);
+    let other = users.list_users(authed(list(&globex.id), &acme_admin)).await.unwrap_err();
+    assert_eq!(other.code(), Code::PermissionDenied);
+    assert_eq!(
+        emails(users.list_users(authed(list(""), &ann_token)).await.unwrap().into_inner().users),
+        ["ann@acme.example"]
+    );
+    let by_text = ListUsersRequest { text: "BOB".into(), page_size: 1, ..Default::default() };
+    let found = users.list_users(authed(by_text, &admin)).await.unwrap().into_inner();
+    assert_eq!((emails(found.users), found.next_page_token.is_empty()), (vec!["bob@globex.example".to_owned()], true));
+
+    // Changing: a user sets their own culture; the email is the username and changes
+    // only by an administrator, ending the user's sessions.
+    let change = |user: User, paths: &[&str]| UpdateUserRequest {
+        user: Some(user),
+        update_mask: Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() }),
+    };
+    let german = User { id: ann.id.clone(), culture: "de-DE".into(), ..Default::default() };
+    let updated = users.update_user(authed(change(german, &["culture"]), &ann_token)).await.unwrap().into_inner();
+    assert_eq!(updated.culture, "de-DE");
+    let renamed = User { id: ann.id.clone(), email: "Ann.Smith@acme.example".into(), ..Default::default() };
+    let denied = users.update_user(authed(change(renamed.clone(), &["email"]), &ann_token)).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let taken = User { email: "BOB@globex.example".into(), ..renamed.clone() };
+    let taken = users.update_user(authed(change(taken, &["email"]), &admin)).await.unwrap_err();
+    assert_eq!((taken.code(), reason(&taken)), (Code::AlreadyExists, "EMAIL_ALREADY_USED".into()));
+    users.update_user(authed(change(renamed, &["email"]), &admin)).await.expect("the administrator changes the email");
+    let whoami = SessionServiceClient::new(suite.channel()).who_am_i(authed(WhoAmIRequest {}, &ann_token)).await;
+    assert_eq!(whoami.unwrap_err().code(), Code::Unauthenticated, "a new username ends the sessions");
+    suite.login("ann.smith@acme.example", fixtures::MEMBER_PASSWORD).await.expect("the new username logs in");
+    let flag = User { id: bob.id.clone(), system_administrator: true, ..Default::default() };
+    let refused = users.update_user(authed(change(flag, &["system_administrator"]), &admin)).await.unwrap_err();
+    assert_eq!(reason(&refused), "SYSTEM_ADMINISTRATOR_MUST_BE_EMPLOYEE");
+
+    // Deleting: within the caller's organization only, never oneself; the seat comes back.
+    let delete = |id: &str| DeleteUserRequest { id: id.into(), etag: String::new() };
+    assert_eq!(users.delete_user(authed(delete(&bob.id), &acme_admin)).await.unwrap_err().code(), Code::NotFound);
+    let me = SessionServiceClient::new(suite.channel()).who_am_i(authed(WhoAmIRequest {}, &admin)).await.unwrap();
+    let myself = users.delete_user(authed(delete(&me.into_inner().user_id), &admin)).await.unwrap_err();
+    assert_eq!(reason(&myself), "CANNOT_DELETE_SELF");
+    users.delete_user(authed(delete(&ann.id), &acme_admin)).await.expect("the organization administrator deletes");
+    let gone = users.get_user(authed(GetUserRequest { id: ann.id.clone() }, &admin)).await.unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    let login = suite.login("ann.smith@acme.example", fixtures::MEMBER_PASSWORD).await.unwrap_err();
+    assert_eq!(login.code(), Code::Unauthenticated);
 }

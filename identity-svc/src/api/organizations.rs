@@ -9,7 +9,7 @@ use crate::{
     api::users::to_proto as user_to_proto,
     domain::address::{Address, AddressType},
     organizations::{CreateOrganization, OrganizationChanges, OrganizationView, Organizations},
-    storage::{MemberFilter, OrganizationFilter},
+    storage::{OrganizationFilter, UserFilter},
 };
 
 #[derive(Debug, Clone)]
@@ -133,11 +133,12 @@ impl OrganizationService for OrganizationApi {
         }
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
-        let filter = MemberFilter {
+        let filter = UserFilter {
             active: r.active,
             organization_administrator: r.organization_administrator,
             role_id: r.role_id,
             text: r.text,
+            ..Default::default()
         };
         let mut members =
             self.organizations.members(&caller, &r.organization_id, &filter, after, page_size + 1).await?;

@@ -1,15 +1,15 @@
-//! `portal.identity.v1.UserService`: users created by hand, read, deactivated and
-//! reactivated. Bulk adds, listing, updates and deletion arrive with organizations.
+//! `portal.identity.v1.UserService`: users created by hand or in bulk, read, listed,
+//! changed, deactivated, reactivated and deleted.
 
 use portal_proto::identity::{self as pb, user_service_server::UserService};
-use service_kit::{ApiError, Caller, clock::to_timestamp};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
 
 use crate::{
     domain::user::UserKind,
     organizations::{AddOutcome, AddUsersByEmail, Organizations},
-    storage::UserRecord,
-    users::{CreateUser, Users},
+    storage::{UserFilter, UserRecord},
+    users::{CreateUser, UserChanges, Users},
 };
 
 #[derive(Debug, Clone)]
@@ -50,12 +50,6 @@ pub fn to_proto(user: UserRecord) -> pb::User {
         home_page: user.home_page,
         last_login_time: None,
     }
-}
-
-fn later(rpc: &str) -> Status {
-    Status::unimplemented(format!(
-        "{rpc} is not implemented yet: it arrives with portal organizations (identity issue)"
-    ))
 }
 
 #[tonic::async_trait]
@@ -205,16 +199,84 @@ impl UserService for UserApi {
 
     async fn list_users(
         &self,
-        _request: Request<pb::ListUsersRequest>,
+        request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        Err(later("ListUsers"))
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.text.chars().count() > 100 {
+            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
+        }
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let kind = match r.kind() {
+            pb::UserKind::Unspecified => None,
+            pb::UserKind::Employee => Some(UserKind::Employee),
+            pb::UserKind::External => Some(UserKind::External),
+        };
+        let filter = UserFilter {
+            organization_id: r.organization_id,
+            kind,
+            active: r.active,
+            organization_administrator: r.organization_administrator,
+            role_id: r.role_id,
+            licence_product_id: r.licence_product_id,
+            email: r.email,
+            text: r.text,
+            only_id: String::new(),
+        };
+        let mut users = self.users.list(&caller, filter, after, page_size + 1).await?;
+        let next_page_token = if users.len() as i64 > page_size {
+            users.truncate(page_size as usize);
+            users.last().map(|u| paging::text_token(&u.full_name, &u.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let users = users.into_iter().map(to_proto).collect();
+        Ok(Response::new(pb::ListUsersResponse { users, next_page_token }))
     }
 
-    async fn update_user(&self, _request: Request<pb::UpdateUserRequest>) -> Result<Response<pb::User>, Status> {
-        Err(later("UpdateUser"))
+    async fn update_user(&self, request: Request<pb::UpdateUserRequest>) -> Result<Response<pb::User>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let user = r.user.ok_or_else(|| ApiError::invalid("user", "is required"))?;
+        if user.id.is_empty() {
+            return Err(ApiError::invalid("user.id", "is required").into());
+        }
+        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
+        }
+        let mut changes = UserChanges::default();
+        for path in &paths {
+            match path.as_str() {
+                "culture" => changes.culture = Some(user.culture.clone()),
+                "home_page" => changes.home_page = Some(user.home_page.clone()),
+                "email" => changes.email = Some(user.email.clone()),
+                "organization_id" => changes.organization_id = Some(user.organization_id.clone()),
+                "system_administrator" => changes.system_administrator = Some(user.system_administrator),
+                other => {
+                    return Err(ApiError::invalid(
+                        "update_mask",
+                        format!(
+                            "'{other}' cannot be changed; updatable: culture, home_page, email, organization_id, \
+                             system_administrator"
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let updated = self.users.update(&caller, &user.id, &user.etag, changes).await?;
+        Ok(Response::new(to_proto(updated)))
     }
 
-    async fn delete_user(&self, _request: Request<pb::DeleteUserRequest>) -> Result<Response<()>, Status> {
-        Err(later("DeleteUser"))
+    async fn delete_user(&self, request: Request<pb::DeleteUserRequest>) -> Result<Response<()>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.id.is_empty() {
+            return Err(ApiError::invalid("id", "is required").into());
+        }
+        self.users.delete(&caller, &r.id, &r.etag).await?;
+        Ok(Response::new(()))
     }
 }

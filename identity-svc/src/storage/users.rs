@@ -53,13 +53,19 @@ impl UserRecord {
     }
 }
 
-/// What a list of an organization's members filters by; `None` and empty strings do not.
+/// What a list of users filters by; `None` and empty strings do not filter.
 #[derive(Debug, Clone, Default)]
-pub struct MemberFilter {
+pub struct UserFilter {
+    pub organization_id: String,
+    pub kind: Option<UserKind>,
     pub active: Option<bool>,
     pub organization_administrator: Option<bool>,
     pub role_id: String,
+    pub licence_product_id: String,
+    pub email: String,
     pub text: String,
+    /// Only this user (an external caller lists only themselves).
+    pub only_id: String,
 }
 
 /// What inserting a user did.
@@ -109,6 +115,12 @@ impl Store {
     }
 
     /// True once any system administrator exists.
+    /// The user as `connection` (an open transaction) sees it.
+    pub async fn user_in(connection: &mut AnyConnection, id: &str) -> Result<Option<UserRecord>, IdentityError> {
+        let sql = format!("{USER_SELECT} WHERE u.id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(connection).await?)
+    }
+
     pub async fn has_system_administrator(&self) -> Result<bool, IdentityError> {
         let found: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE system_administrator = 1 LIMIT 1")
             .fetch_optional(&self.db.pool)
@@ -258,35 +270,91 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Up to `limit` users of an organization matching `filter`, by full name then id,
-    /// after `after`.
-    pub async fn organization_members(
+    /// Up to `limit` users matching `filter`, by full name then id, after `after`.
+    pub async fn users(
         &self,
-        organization_id: &str,
-        filter: &MemberFilter,
+        filter: &UserFilter,
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
         let (after_name, after_id) = after.unwrap_or_default();
         let sql = format!(
-            "{USER_SELECT} WHERE u.organization_id = $1 \
+            "{USER_SELECT} WHERE ($1 = '' OR u.organization_id = $1) \
              AND ($2 = '' OR c.full_name > $3 OR (c.full_name = $3 AND u.id > $2)) \
              AND ($4 = -1 OR u.active = $4) AND ($5 = -1 OR u.organization_administrator = $5) \
              AND ($6 = '' OR EXISTS (SELECT 1 FROM role_user_members m WHERE m.user_id = u.id AND m.role_id = $6)) \
              AND ($7 = '' OR lower(c.full_name) LIKE '%' || $7 || '%' OR u.email_normalized LIKE '%' || $7 || '%') \
-             ORDER BY c.full_name, u.id LIMIT $8"
+             AND ($8 = '' OR u.kind = $8) AND ($9 = '' OR la.licence_product_id = $9) \
+             AND ($10 = '' OR u.email_normalized = $10) AND ($11 = '' OR u.id = $11) \
+             ORDER BY c.full_name, u.id LIMIT $12"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(organization_id)
+            .bind(&filter.organization_id)
             .bind(after_id)
             .bind(after_name)
             .bind(filter.active.map_or(-1, i16::from))
             .bind(filter.organization_administrator.map_or(-1, i16::from))
             .bind(&filter.role_id)
             .bind(filter.text.trim().to_lowercase())
+            .bind(filter.kind.map(UserKind::as_str).unwrap_or_default())
+            .bind(&filter.licence_product_id)
+            .bind(filter.email.trim().to_lowercase())
+            .bind(&filter.only_id)
             .bind(limit)
             .fetch_all(&self.db.pool)
             .await?)
+    }
+
+    /// Makes a contact's email the one given (its user's new username).
+    pub async fn set_contact_email(
+        connection: &mut AnyConnection,
+        contact_id: &str,
+        email: &str,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query("UPDATE contacts SET email = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+            .bind(email)
+            .bind(now)
+            .bind(contact_id)
+            .execute(connection)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a user's culture and home page.
+    pub async fn set_preferences(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        culture: &str,
+        home_page: &str,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query(
+            "UPDATE users SET culture = $1, home_page = $2, updated_at = $3, version = version + 1 WHERE id = $4",
+        )
+        .bind(culture)
+        .bind(home_page)
+        .bind(now)
+        .bind(user_id)
+        .execute(connection)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets or clears a user's system administrator flag.
+    pub async fn set_system_administrator(
+        connection: &mut AnyConnection,
+        user_id: &str,
+        administrator: bool,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        sqlx::query("UPDATE users SET system_administrator = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+            .bind(i16::from(administrator))
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *connection)
+            .await?;
+        Store::bump_access_epoch(connection, user_id).await
     }
 
     /// Sets a user's active flag; returns false when it already had that value.
