@@ -105,6 +105,17 @@ impl KnowledgeBase {
         self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))
     }
 
+    /// Checks that the caller may do `operation` on articles and that article `id` exists.
+    pub async fn require_article(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: ObjectOperation,
+    ) -> Result<(), KnowledgeError> {
+        self.access.require(caller, operation).await?;
+        self.store.article(id, &caller.user_id).await?.map(drop).ok_or_else(|| article_not_found(id))
+    }
+
     /// A page of articles matching every filter (a folder's stored filter included).
     pub async fn list_articles(
         &self,

@@ -1,13 +1,13 @@
 //! case-svc: service catalog, calendars, service agreements, cases and their
 //! SLA clocks, messages, feedback and the knowledge base.
 //!
-//! The whole `portal.case.v1` contract is served; attachments still answer
-//! UNIMPLEMENTED (`api::pending`). Use cases live in the top-level modules (`cases`,
+//! The whole `portal.case.v1` contract is served. Use cases live in the top-level modules (`cases`,
 //! `messages`, `agreements`, …), rules in `domain`, rows in `storage`; `sla_events` and
 //! `mail` run in the background.
 
 pub mod agreements;
 pub mod api;
+pub mod attachments;
 pub mod calendars;
 pub mod case_access;
 pub mod cases;
@@ -36,9 +36,7 @@ pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
-    let (routes, mut services) = api::pending::routes(&context, tonic::service::Routes::default());
-    let (routes, knowledge_services) = api::knowledge::routes(&context, &database, routes).await?;
-    services.extend(knowledge_services);
+    let (routes, mut services) = api::knowledge::routes(&context, &database, tonic::service::Routes::default()).await?;
     let case_services = case_services(&context, &database);
     let (routes, case_service_names) = api::routes(&context, case_services.clone(), routes);
     services.extend(case_service_names);

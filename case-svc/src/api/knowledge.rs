@@ -2,9 +2,9 @@
 //! use case, proto out. Also builds the knowledge base's services for `lib.rs`.
 
 use portal_proto::case::{
-    self as pb, folder_service_server::FolderServiceServer, knowledge_base_service_server::KnowledgeBaseService,
-    knowledge_base_service_server::KnowledgeBaseServiceServer, tag_service_server::TagService,
-    tag_service_server::TagServiceServer,
+    self as pb, attachment_service_server::AttachmentServiceServer, folder_service_server::FolderServiceServer,
+    knowledge_base_service_server::KnowledgeBaseService, knowledge_base_service_server::KnowledgeBaseServiceServer,
+    tag_service_server::TagService, tag_service_server::TagServiceServer,
 };
 use service_kit::{
     ApiError, Caller, ServiceContext, StartError,
@@ -17,21 +17,29 @@ use service_kit::{
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status, service::Routes};
 
-use super::folders::{FolderApi, stored_article_filter};
+use super::{
+    attachments::{AttachmentApi, attachment_to_proto},
+    folders::{FolderApi, stored_article_filter},
+};
 use crate::{
+    attachments::Attachments,
+    domain::attachments::Parent,
     domain::folders::Section,
     domain::knowledge::{self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, TimeSpan},
     folders::Folders,
     knowledge::{ArticleAccess, ArticlePatch, KnowledgeBase},
+    settings::Settings,
     storage::{
+        Store,
+        attachments::AttachmentStore,
         folders::FolderStore,
         knowledge::{ArticleRecord, CommentRecord, Keyset, KnowledgeStore, Position, comment_keyset},
         knowledge_search::{self, search_keyset},
     },
 };
 
-/// Builds the knowledge base (prepares its search index) and adds its services, folders
-/// and tags included, to `routes`; returns the routes and the names added.
+/// Builds the knowledge base (prepares its search index) and adds its services, folders,
+/// tags and attachments included, to `routes`; returns the routes and the names added.
 pub async fn routes(
     context: &ServiceContext,
     database: &Database,
@@ -42,10 +50,18 @@ pub async fn routes(
     let knowledge =
         KnowledgeBase::new(KnowledgeStore::new(database.clone()), context.clock.clone(), ArticleAccess::new(access));
     let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone());
+    let attachments = Attachments {
+        store: AttachmentStore::new(database.clone()),
+        knowledge: knowledge.clone(),
+        settings: Settings { store: Store::new(database.clone()), clock: context.clock.clone() },
+        clock: context.clock.clone(),
+    };
+    let api = KnowledgeApi { knowledge, folders: folders.clone(), attachments: attachments.clone() };
     Ok(service_routes!(context, routes;
-        KnowledgeBaseServiceServer<KnowledgeApi>(KnowledgeApi { knowledge: knowledge.clone(), folders: folders.clone() }) as Public,
-        TagServiceServer<KnowledgeApi>(KnowledgeApi { knowledge, folders: folders.clone() }) as Public,
+        KnowledgeBaseServiceServer<KnowledgeApi>(api.clone()) as Public,
+        TagServiceServer<KnowledgeApi>(api) as Public,
         FolderServiceServer<FolderApi>(FolderApi { folders }) as Public,
+        AttachmentServiceServer<AttachmentApi>(AttachmentApi { attachments }) as Public,
     ))
 }
 
@@ -53,6 +69,7 @@ pub async fn routes(
 pub struct KnowledgeApi {
     pub knowledge: KnowledgeBase,
     pub folders: Folders,
+    pub attachments: Attachments,
 }
 
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
@@ -294,7 +311,17 @@ impl KnowledgeBaseService for KnowledgeApi {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         required("id", &id)?;
-        Ok(Response::new(article_to_proto(self.knowledge.get_article(&caller, &id).await.map_err(status)?)))
+        let article = self.knowledge.get_article(&caller, &id).await.map_err(status)?;
+        // The caller may read the article, so they may read its files.
+        let files = self
+            .attachments
+            .store
+            .list(&Parent::Article(id), None, paging::MAX_PAGE_SIZE)
+            .await
+            .map_err(|e| Status::from(ApiError::from(e)))?;
+        let mut article = article_to_proto(article);
+        article.attachments = files.into_iter().map(attachment_to_proto).collect();
+        Ok(Response::new(article))
     }
 
     async fn list_articles(

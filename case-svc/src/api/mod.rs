@@ -2,6 +2,7 @@
 //! errors. `routes` serves the case half of the contract.
 
 pub mod agreements;
+pub mod attachments;
 pub mod calendars;
 pub mod cases;
 pub mod catalog;
@@ -10,7 +11,6 @@ pub mod folders;
 pub mod internal;
 pub mod knowledge;
 pub mod messages;
-pub mod pending;
 pub mod settings;
 
 use portal_proto::case::{

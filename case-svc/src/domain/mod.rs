@@ -2,6 +2,7 @@
 //! agreement selection, the status machine and case numbers. No tonic, no SQL.
 
 pub mod agreement_selection;
+pub mod attachments;
 pub mod calendar;
 pub mod error;
 pub mod folders;

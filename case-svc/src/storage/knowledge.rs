@@ -510,7 +510,7 @@ impl KnowledgeStore {
         Ok(if count == 0 { Change::NotFound } else { Change::Stale })
     }
 
-    /// Deletes an article (its tags, likes, views, comments go with it) if its version
+    /// Deletes an article (its tags, likes, views, comments and files go with it) if its version
     /// is `version` (any version when `None`).
     pub async fn delete_article(&self, id: &str, version: Option<i64>) -> Result<Change<()>, KnowledgeError> {
         let mut tx = self.db.pool.begin().await?;
@@ -523,6 +523,10 @@ impl KnowledgeStore {
         if deleted == 0 {
             return Ok(Self::missing_or_stale(&mut tx, "kb_articles", id).await?);
         }
+        sqlx::query("DELETE FROM attachments WHERE parent_kind = 'article' AND parent_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Change::Done(()))
     }

@@ -1,6 +1,7 @@
 //! case-svc's tables, through sqlx's `Any` driver (PostgreSQL or SQLite).
 
 pub mod agreements;
+pub mod attachments;
 pub mod calendars;
 pub mod cases;
 pub mod catalog;

@@ -1,0 +1,133 @@
+//! Attachments and their content, for every kind of parent. A file is written whole,
+//! with its pieces, in one transaction; downloads read it back a piece at a time.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use service_kit::{clock::Millis, db::Database, secrets};
+
+use super::knowledge::{Created, KnowledgeStore, RequestKey};
+use crate::domain::attachments::{AttachmentError, Parent, STORED_CHUNK_BYTES};
+
+/// An attachment row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachmentRecord {
+    pub id: String,
+    pub parent_kind: String,
+    pub parent_id: String,
+    pub message_case_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploader_user_id: String,
+    pub created_at: Millis,
+}
+
+/// A file to store.
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub parent: &'a Parent,
+    pub message_case_id: &'a str,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    pub uploader_user_id: &'a str,
+    pub content: &'a [u8],
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentStore {
+    db: Database,
+}
+
+impl AttachmentStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Stores a file with its content, unless `key` was used before.
+    pub async fn insert(
+        &self,
+        file: &NewAttachment<'_>,
+        key: RequestKey<'_>,
+        now: Millis,
+        expired_before: Millis,
+    ) -> Result<Created, AttachmentError> {
+        let id = secrets::new_id();
+        let mut tx = self.db.pool.begin().await?;
+        let earlier = KnowledgeStore::claim_request_id(&mut tx, key, &id, now, expired_before)
+            .await
+            .map_err(|e| AttachmentError::Api(e.into()))?;
+        if let Some(earlier) = earlier {
+            return Ok(Created::Earlier(earlier));
+        }
+        sqlx::query(
+            "INSERT INTO attachments (id, parent_kind, parent_id, message_case_id, file_name, content_type, \
+             size_bytes, sha256, uploader_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(file.parent.kind())
+        .bind(file.parent.id())
+        .bind(file.message_case_id)
+        .bind(file.file_name)
+        .bind(file.content_type)
+        .bind(file.content.len() as i64)
+        .bind(file.sha256)
+        .bind(file.uploader_user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (seq, piece) in file.content.chunks(STORED_CHUNK_BYTES).enumerate() {
+            sqlx::query("INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES ($1, $2, $3)")
+                .bind(&id)
+                .bind(seq as i64)
+                .bind(STANDARD.encode(piece))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Created::New(id))
+    }
+
+    pub async fn attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, AttachmentError> {
+        Ok(sqlx::query_as("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(&self.db.pool).await?)
+    }
+
+    /// A page of a parent's attachments, oldest first, after (created_at, id).
+    pub async fn list(
+        &self,
+        parent: &Parent,
+        after: Option<(Millis, String)>,
+        limit: i64,
+    ) -> Result<Vec<AttachmentRecord>, AttachmentError> {
+        let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        Ok(sqlx::query_as(
+            "SELECT * FROM attachments WHERE parent_kind = $1 AND parent_id = $2 \
+             AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5",
+        )
+        .bind(parent.kind())
+        .bind(parent.id())
+        .bind(after_time)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
+    /// The `seq`th piece of a file's content, `None` past its end.
+    pub async fn piece(&self, id: &str, seq: i64) -> Result<Option<Vec<u8>>, AttachmentError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND seq = $2")
+                .bind(id)
+                .bind(seq)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        row.map(|(data,)| STANDARD.decode(data).map_err(|e| AttachmentError::Corrupt(format!("attachment {id}: {e}"))))
+            .transpose()
+    }
+
+    /// Deletes a file and its content; false when there was none.
+    pub async fn delete(&self, id: &str) -> Result<bool, AttachmentError> {
+        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(&self.db.pool).await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+}
