@@ -491,7 +491,7 @@ impl KnowledgeStore {
         .await?
         .rows_affected();
         if updated == 0 {
-            return Ok(Self::missing_or_stale(&mut tx, "kb_articles", id).await?);
+            return Self::missing_or_stale(&mut tx, "kb_articles", id).await;
         }
         sqlx::query("DELETE FROM kb_article_tags WHERE article_id = $1").bind(id).execute(&mut *tx).await?;
         Self::insert_tags(&mut tx, id, &content.tags).await?;
@@ -521,7 +521,7 @@ impl KnowledgeStore {
             .await?
             .rows_affected();
         if deleted == 0 {
-            return Ok(Self::missing_or_stale(&mut tx, "kb_articles", id).await?);
+            return Self::missing_or_stale(&mut tx, "kb_articles", id).await;
         }
         sqlx::query("DELETE FROM attachments WHERE parent_kind = 'article' AND parent_id = $1")
             .bind(id)
@@ -672,7 +672,7 @@ impl KnowledgeStore {
         .await?
         .rows_affected();
         if updated == 0 {
-            return Ok(Self::missing_or_stale(&mut tx, "kb_comments", id).await?);
+            return Self::missing_or_stale(&mut tx, "kb_comments", id).await;
         }
         tx.commit().await?;
         Ok(Change::Done(()))
@@ -688,7 +688,7 @@ impl KnowledgeStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((article_id,)) = deleted else {
-            return Ok(Self::missing_or_stale(&mut tx, "kb_comments", id).await?);
+            return Self::missing_or_stale(&mut tx, "kb_comments", id).await;
         };
         sqlx::query("UPDATE kb_articles SET comment_count = comment_count - 1 WHERE id = $1")
             .bind(article_id)
