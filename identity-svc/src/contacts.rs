@@ -4,6 +4,7 @@
 use service_kit::{Caller, CallerKind, clock::Clock, secrets};
 
 use crate::{
+    authority::Authority,
     domain::{IdentityError, authority::Actor, email},
     storage::{AuditEntry, ContactRecord, DepartmentRecord, Store},
 };
@@ -42,6 +43,7 @@ impl ContactPath {
 pub struct Contacts {
     store: Store,
     clock: Clock,
+    authority: Authority,
 }
 
 fn audit<'a>(
@@ -73,8 +75,8 @@ fn contact_json(contact: &ContactRecord) -> String {
 }
 
 impl Contacts {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Clock, authority: Authority) -> Self {
+        Self { store, clock, authority }
     }
 
     /// Every problem of a contact's fields, by field name.
@@ -112,7 +114,7 @@ impl Contacts {
 
     /// Creates a contact (the CRM's record a user hangs off).
     pub async fn create(&self, caller: &Caller, fields: ContactFields) -> Result<ContactRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may create contacts"));
         }
         let problems = self.problems(&fields).await?;
@@ -164,7 +166,7 @@ impl Contacts {
     }
 
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<ContactRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let contact = self.store.contact(id).await?.ok_or_else(|| IdentityError::NotFound("contact", id.to_owned()))?;
         if self.visible(&actor, &contact).await? {
             Ok(contact)
@@ -182,7 +184,7 @@ impl Contacts {
         paths: &[ContactPath],
         fields: ContactFields,
     ) -> Result<ContactRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let before = self.get(caller, id).await?;
         let own_or_managed = match self.store.user_of_contact(id).await? {
             Some(user) => user.id == actor.caller.user_id || actor.may_manage_user(user.as_target()),
@@ -257,7 +259,7 @@ impl Contacts {
         account_id: &str,
         name: &str,
     ) -> Result<DepartmentRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may create departments"));
         }
         let name = department_name(name)?;
@@ -291,7 +293,7 @@ impl Contacts {
     /// A department the caller may see: employees all, external users those of their
     /// organization's account.
     pub async fn department(&self, caller: &Caller, id: &str) -> Result<DepartmentRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let department =
             self.store.department(id).await?.ok_or_else(|| IdentityError::NotFound("department", id.to_owned()))?;
         if self.may_see_account(&actor, &department.account_id).await? {
@@ -318,7 +320,7 @@ impl Contacts {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<DepartmentRecord>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let everything = actor.may_manage_everything() || actor.caller.kind == CallerKind::Employee;
         let account = if everything {
             account_id.to_owned()
@@ -343,7 +345,7 @@ impl Contacts {
         name: &str,
     ) -> Result<DepartmentRecord, IdentityError> {
         let before = self.department(caller, id).await?;
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may change departments"));
         }
         if !etag.is_empty() && etag != before.version.to_string() {
@@ -370,7 +372,7 @@ impl Contacts {
 
     pub async fn delete_department(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), IdentityError> {
         let before = self.department(caller, id).await?;
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may delete departments"));
         }
         if !etag.is_empty() && etag != before.version.to_string() {

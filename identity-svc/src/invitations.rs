@@ -7,6 +7,7 @@ use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
     auth::{Auth, OpenedSession},
+    authority::Authority,
     domain::{
         IdentityError, email,
         password::PasswordHasher,
@@ -76,6 +77,7 @@ pub struct Invitations {
     settings: SystemSettings,
     clock: Clock,
     mailer: Mailer,
+    authority: Authority,
 }
 
 fn snapshot(invitation: &InvitationRecord) -> String {
@@ -97,14 +99,15 @@ impl Invitations {
         settings: SystemSettings,
         clock: Clock,
         mailer: Mailer,
+        authority: Authority,
     ) -> Self {
-        Self { store, auth, hasher, settings, clock, mailer }
+        Self { store, auth, hasher, settings, clock, mailer, authority }
     }
 
     /// Refuses callers who may not invite anyone: only system administrators and
     /// organization administrators (for their own organization) invite.
     async fn inviter(&self, caller: &Caller) -> Result<crate::domain::authority::Actor, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         if actor.caller.system_administrator || actor.organization_administrator {
             Ok(actor)
         } else {

@@ -4,9 +4,10 @@
 //! `api` adapts gRPC to the use cases in `auth`, which apply the rules in
 //! `domain` to the rows in `storage`.
 
-pub mod access_sync;
+pub mod access_link;
 pub mod api;
 pub mod auth;
+pub mod authority;
 pub mod contacts;
 pub mod directory;
 pub mod domain;
@@ -37,13 +38,14 @@ use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, servi
 pub use storage::MIGRATIONS;
 
 use crate::{
-    access_sync::AccessSync,
+    access_link::AccessLink,
     api::{
         AuditApi, ContactApi, InternalApi, LicenceApi, OrganizationApi, PasswordApi, ProvisioningApi, RoleApi,
         SessionApi, SettingsApi, UserApi,
     },
     api::{InvitationApi, RegistrationApi},
     auth::Auth,
+    authority::Authority,
     contacts::Contacts,
     directory::Directory,
     domain::{password::PasswordHasher, settings::SettingsDefaults},
@@ -81,23 +83,47 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let mailer = Mailer::default();
     let relay = Relay::new(store.clone(), context.upstreams.clone(), context.assertion_key.clone(), &mailer);
     let clock = &context.clock;
-    let invitations =
-        Invitations::new(store.clone(), auth.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer.clone());
+    let access_link = AccessLink::new(context.upstreams.clone(), context.assertion_key.clone());
+    let authority = Authority::new(store.clone(), access_link.clone());
+    let invitations = Invitations::new(
+        store.clone(),
+        auth.clone(),
+        hasher.clone(),
+        settings.clone(),
+        clock.clone(),
+        mailer.clone(),
+        authority.clone(),
+    );
     let registrations =
         Registrations::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer.clone());
     let recovery = Recovery::new(store.clone(), hasher.clone(), settings.clone(), clock.clone(), mailer);
     let internal_settings = settings.clone();
-    let access_sync = AccessSync::new(context.upstreams.clone(), context.assertion_key.clone());
-    let roles = Roles::new(store.clone(), context.clock.clone(), access_sync.clone());
-    let users =
-        Users::new(store.clone(), hasher, settings.clone(), roles.clone(), invitations.clone(), context.clock.clone());
-    let provisioning = Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone());
-    let organizations =
-        Organizations::new(store.clone(), roles.clone(), settings.clone(), invitations.clone(), context.clock.clone());
-    let licensing = Licensing::new(store.clone(), context.clock.clone(), access_sync);
+    let roles = Roles::new(store.clone(), context.clock.clone(), access_link.clone(), authority.clone());
+    let users = Users::new(
+        store.clone(),
+        hasher,
+        settings.clone(),
+        roles.clone(),
+        invitations.clone(),
+        context.clock.clone(),
+        authority.clone(),
+    );
+    let provisioning =
+        Provisioning::new(store.clone(), roles.clone(), settings.clone(), context.clock.clone(), authority.clone());
+    let organizations = Organizations::new(
+        store.clone(),
+        roles.clone(),
+        settings.clone(),
+        invitations.clone(),
+        context.clock.clone(),
+        authority.clone(),
+    );
+    let licensing = Licensing::new(store.clone(), context.clock.clone(), access_link, authority.clone());
     let directory = Directory::new(store.clone(), roles.clone());
-    let contact_api =
-        ContactApi { contacts: Contacts::new(store.clone(), clock.clone()), organizations: organizations.clone() };
+    let contact_api = ContactApi {
+        contacts: Contacts::new(store.clone(), clock.clone(), authority),
+        organizations: organizations.clone(),
+    };
     if let Some(password) = auth
         .ensure_system_administrator(&config.bootstrap.admin_email, &config.bootstrap.admin_password)
         .await

@@ -4,7 +4,8 @@
 use service_kit::{Caller, clock::Clock};
 
 use crate::{
-    access_sync::AccessSync,
+    access_link::AccessLink,
+    authority::Authority,
     domain::{IdentityError, user::UserKind},
     storage::{AssignmentFilter, AssignmentRecord, AuditEntry, ProductRecord, Store},
 };
@@ -14,7 +15,8 @@ use crate::{
 pub struct Licensing {
     store: Store,
     clock: Clock,
-    access: AccessSync,
+    access: AccessLink,
+    authority: Authority,
 }
 
 /// What assigning a seat did.
@@ -35,12 +37,12 @@ fn assignment_json(assignment: &AssignmentRecord) -> String {
 }
 
 impl Licensing {
-    pub fn new(store: Store, clock: Clock, access: AccessSync) -> Self {
-        Self { store, clock, access }
+    pub fn new(store: Store, clock: Clock, access: AccessLink, authority: Authority) -> Self {
+        Self { store, clock, access, authority }
     }
 
     pub async fn products(&self, caller: &Caller) -> Result<Vec<ProductRecord>, IdentityError> {
-        if !self.store.actor(caller).await?.may_read_licence_products() {
+        if !self.authority.actor(caller).await?.may_read_licence_products() {
             return Err(IdentityError::NotAllowed("only employees may read the licence products"));
         }
         self.store.licence_products().await
@@ -56,7 +58,7 @@ impl Licensing {
 
     /// Gives `user_id` a seat of `product_id`; a repeat returns the existing seat.
     pub async fn assign(&self, caller: &Caller, user_id: &str, product_id: &str) -> Result<Assigned, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_licences() {
+        if !self.authority.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may assign licences"));
         }
         let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
@@ -104,7 +106,7 @@ impl Licensing {
 
     /// Releases the seat `user_id` holds (if any) and ends the user's sessions.
     pub async fn release(&self, caller: &Caller, user_id: &str) -> Result<Option<AssignmentRecord>, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_licences() {
+        if !self.authority.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may release licences"));
         }
         let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
@@ -141,7 +143,7 @@ impl Licensing {
         filter: &AssignmentFilter,
         limit: i64,
     ) -> Result<Vec<AssignmentRecord>, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_licences() {
+        if !self.authority.actor(caller).await?.may_manage_licences() {
             return Err(IdentityError::NotAllowed("only system administrators may list licence assignments"));
         }
         self.store.licence_assignments(filter, limit).await

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
+    authority::Authority,
     domain::{
         IdentityError,
         address::{self, Address},
@@ -107,11 +108,19 @@ pub struct Organizations {
     settings: SystemSettings,
     invitations: Invitations,
     clock: Clock,
+    authority: Authority,
 }
 
 impl Organizations {
-    pub fn new(store: Store, roles: Roles, settings: SystemSettings, invitations: Invitations, clock: Clock) -> Self {
-        Self { store, roles, settings, invitations, clock }
+    pub fn new(
+        store: Store,
+        roles: Roles,
+        settings: SystemSettings,
+        invitations: Invitations,
+        clock: Clock,
+        authority: Authority,
+    ) -> Self {
+        Self { store, roles, settings, invitations, clock, authority }
     }
 
     pub async fn create_account(
@@ -120,7 +129,7 @@ impl Organizations {
         name: &str,
         partner: bool,
     ) -> Result<AccountRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may create accounts"));
         }
         let name = name.trim();
@@ -152,7 +161,7 @@ impl Organizations {
     }
 
     pub async fn account(&self, caller: &Caller, id: &str) -> Result<AccountRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let account = self.store.account(id).await?.ok_or_else(|| IdentityError::NotFound("account", id.to_owned()))?;
         let own = match &actor.organization_id {
             Some(organization) => {
@@ -172,7 +181,7 @@ impl Organizations {
         caller: &Caller,
         request: CreateOrganization,
     ) -> Result<RoleRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may create organizations"));
         }
         if request.account_id.is_empty() {
@@ -279,7 +288,7 @@ impl Organizations {
 
     /// An organization the caller may see, with its profile.
     pub async fn view(&self, caller: &Caller, id: &str) -> Result<OrganizationView, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let role = self.visible_organization(&actor, id).await?;
         self.profile_of(role).await
     }
@@ -305,7 +314,7 @@ impl Organizations {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<OrganizationView>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         if actor.caller.kind != service_kit::CallerKind::Employee && !actor.caller.system_administrator {
             let Some(own) = actor.organization_id.clone() else { return Ok(Vec::new()) };
             filter.only_id = Some(own);
@@ -327,7 +336,7 @@ impl Organizations {
         etag: &str,
         changes: OrganizationChanges,
     ) -> Result<OrganizationView, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let before = self.managed_organization(&actor, id).await?;
         let structural = changes.parent_role_id.is_some() || changes.default_licence_product_id.is_some();
         if structural && !actor.may_manage_everything() {
@@ -442,7 +451,7 @@ impl Organizations {
 
     /// Deletes an organization without members, with its own roles; the account stays.
     pub async fn delete(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let organization = self.visible_organization(&actor, id).await?;
         if !actor.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may delete organizations"));
@@ -480,7 +489,7 @@ impl Organizations {
         organization_id: &str,
         user_id: &str,
     ) -> Result<UserRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         self.visible_organization(&actor, organization_id).await?;
         if !actor.may_manage_everything() {
             return Err(IdentityError::NotAllowed(
@@ -517,7 +526,7 @@ impl Organizations {
 
     /// An organization the caller may see.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<(RoleRecord, i64), IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let organization = self.visible_organization(&actor, id).await?;
         let members = self.store.organization_member_count(id).await?;
         Ok((organization, members))
@@ -551,7 +560,7 @@ impl Organizations {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         self.managed_organization(&actor, id).await?;
         let filter = UserFilter { organization_id: id.to_owned(), ..filter.clone() };
         self.store.users(&filter, after, limit).await
@@ -565,7 +574,7 @@ impl Organizations {
         user_id: &str,
         administrator: bool,
     ) -> Result<UserRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         self.managed_organization(&actor, organization_id).await?;
         let user = self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))?;
         if user.organization_id.as_deref() != Some(organization_id) {
@@ -599,7 +608,7 @@ impl Organizations {
         caller: &Caller,
         request: AddUsersByEmail,
     ) -> Result<Vec<AddResult>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         if request.emails.is_empty() || request.emails.len() > 100 {
             return Err(IdentityError::Invalid(vec![("emails", "must list 1 to 100 addresses".into())]));
         }

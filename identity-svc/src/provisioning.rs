@@ -5,6 +5,7 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
+    authority::Authority,
     domain::{IdentityError, email, user::UserKind},
     roles::Roles,
     storage::{AuditEntry, ContactRecord, Insertion, NewUser, Store, UserRecord},
@@ -37,15 +38,16 @@ pub struct Provisioning {
     roles: Roles,
     settings: SystemSettings,
     clock: Clock,
+    authority: Authority,
 }
 
 impl Provisioning {
-    pub fn new(store: Store, roles: Roles, settings: SystemSettings, clock: Clock) -> Self {
-        Self { store, roles, settings, clock }
+    pub fn new(store: Store, roles: Roles, settings: SystemSettings, clock: Clock, authority: Authority) -> Self {
+        Self { store, roles, settings, clock, authority }
     }
 
     async fn allowed_contact(&self, caller: &Caller, contact_id: &str) -> Result<ContactRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        if !self.authority.actor(caller).await?.may_manage_everything() {
             return Err(IdentityError::NotAllowed("only system administrators may provision portal access"));
         }
         if contact_id.is_empty() {

@@ -5,7 +5,8 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
-    access_sync::AccessSync,
+    access_link::AccessLink,
+    authority::Authority,
     domain::{
         IdentityError,
         authority::Actor,
@@ -79,17 +80,18 @@ pub fn facts(role: &RoleRecord) -> RoleFacts<'_> {
 pub struct Roles {
     store: Store,
     clock: Clock,
-    access: AccessSync,
+    access: AccessLink,
+    authority: Authority,
 }
 
 impl Roles {
-    pub fn new(store: Store, clock: Clock, access: AccessSync) -> Self {
-        Self { store, clock, access }
+    pub fn new(store: Store, clock: Clock, access: AccessLink, authority: Authority) -> Self {
+        Self { store, clock, access, authority }
     }
 
     /// The link that tells access-svc about membership changes, for every use case that
     /// changes what access evaluates about users.
-    pub fn access(&self) -> &AccessSync {
+    pub fn access(&self) -> &AccessLink {
         &self.access
     }
 
@@ -103,7 +105,7 @@ impl Roles {
     }
 
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<RoleRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         self.store
             .role(id)
             .await?
@@ -132,7 +134,7 @@ impl Roles {
     }
 
     pub async fn create(&self, caller: &Caller, request: CreateRole) -> Result<RoleRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let name = request.display_name.trim();
         if name.is_empty() || name.chars().count() > 250 {
             return Err(IdentityError::Invalid(vec![("role.display_name", "must be 1 to 250 characters".into())]));
@@ -202,10 +204,13 @@ impl Roles {
         }
         let allowed = match &organization_id {
             Some(organization) => actor.may_manage_organization(organization),
+            None if user_kind == UserKind::Employee => actor.caller.system_administrator,
             None => actor.may_manage_everything(),
         };
         if !allowed {
-            return Err(IdentityError::NotAllowed("you may create roles only in an organization you administer"));
+            return Err(IdentityError::NotAllowed(
+                "you may create roles only in an organization you administer (employee roles: system administrators)",
+            ));
         }
         let id = secrets::new_id();
         let now = self.clock.now();
@@ -259,7 +264,7 @@ impl Roles {
         role_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<MembershipRecord>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let role = self.assignable_by(&actor, role_id).await?;
         let mut users: Vec<UserRecord> = Vec::with_capacity(user_ids.len());
         for id in user_ids {
@@ -344,7 +349,7 @@ impl Roles {
         role_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<MembershipRecord>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let role = self.assignable_by(&actor, role_id).await?;
         if roles::membership_is_implicit(facts(&role)) {
             let refusal = roles::MembershipRefusal::Implicit;
@@ -391,7 +396,7 @@ impl Roles {
         user_id: &str,
         include_inherited: bool,
     ) -> Result<Vec<Membership>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let user = self
             .store
             .user(user_id)

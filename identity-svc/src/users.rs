@@ -4,6 +4,7 @@
 use service_kit::{Caller, clock::Clock, secrets};
 
 use crate::{
+    authority::Authority,
     domain::{IdentityError, email, password::PasswordHasher, password_policy, user::UserKind},
     invitations::Invitations,
     roles::Roles,
@@ -75,6 +76,7 @@ pub struct Users {
     roles: Roles,
     invitations: Invitations,
     clock: Clock,
+    authority: Authority,
 }
 
 impl Users {
@@ -85,13 +87,14 @@ impl Users {
         roles: Roles,
         invitations: Invitations,
         clock: Clock,
+        authority: Authority,
     ) -> Self {
-        Self { store, hasher, settings, roles, invitations, clock }
+        Self { store, hasher, settings, roles, invitations, clock, authority }
     }
 
     /// A user the caller may see; others are NOT_FOUND, as if they did not exist.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         self.store
             .user(id)
             .await?
@@ -102,7 +105,7 @@ impl Users {
     /// The user `id` if the caller may manage them: NOT_FOUND when they may not even see
     /// them, PERMISSION_DENIED when they may see but not manage them.
     async fn managed_user(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let user = self
             .store
             .user(id)
@@ -119,9 +122,12 @@ impl Users {
     /// Creates one user by hand, with a seat of the named licence product for an external
     /// user. Nothing is created when any part fails (no seat, email taken, …).
     pub async fn create(&self, caller: &Caller, request: CreateUser) -> Result<UserRecord, IdentityError> {
-        if !self.store.actor(caller).await?.may_manage_everything() {
+        let actor = self.authority.actor(caller).await?;
+        let employee = request.kind != Some(UserKind::External) || request.system_administrator;
+        if !actor.may_manage_everything() || (employee && !actor.caller.system_administrator) {
             return Err(IdentityError::NotAllowed(
-                "only system administrators may create users one by one; organization administrators use AddUsersByEmail",
+                "only system and portal user administrators create users one by one (employees: system \
+                 administrators); organization administrators use AddUsersByEmail",
             ));
         }
         let idempotency_key =
@@ -396,7 +402,7 @@ impl Users {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<UserRecord>, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let employee = actor.caller.system_administrator || actor.caller.kind == service_kit::CallerKind::Employee;
         if !employee {
             match actor.organization_id.as_deref().filter(|_| actor.organization_administrator) {
@@ -450,16 +456,18 @@ impl Users {
         etag: &str,
         changes: UserChanges,
     ) -> Result<UserRecord, IdentityError> {
-        let actor = self.store.actor(caller).await?;
+        let actor = self.authority.actor(caller).await?;
         let before = self.get(caller, id).await?;
         let preferences_only =
             changes.email.is_none() && changes.organization_id.is_none() && changes.system_administrator.is_none();
-        let allowed = actor.may_manage_everything()
+        let may_restructure = actor.caller.system_administrator
+            || (actor.portal_user_administrator && before.kind() == UserKind::External);
+        let allowed = may_restructure
             || (preferences_only && (before.id == caller.user_id || actor.may_manage_user(before.as_target())));
-        if !allowed {
+        if !allowed || (changes.system_administrator.is_some() && !actor.caller.system_administrator) {
             return Err(IdentityError::NotAllowed(
-                "users change their own culture and home page; email, organization and administrator flags need a \
-                 system administrator",
+                "users change their own culture and home page; email and organization need a system or portal user \
+                 administrator, the system administrator flag a system administrator",
             ));
         }
         Self::check_etag(&before, etag)?;

@@ -2,6 +2,10 @@
 //! who may do what to which organization, through the gateway (issue 4, DESIGN.md §3
 //! "Organizations"; seed 000 "Manage Portal via the portal organization profile").
 
+use portal_proto::access::{
+    CreateSystemOperationGrantRequest, DeleteSystemOperationGrantRequest, Effect, Grantee, SystemOperationGrant,
+    grantee, system_operation_service_client::SystemOperationServiceClient,
+};
 use portal_proto::identity::{
     AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, Address, AddressType,
     DeactivateUserRequest, DeleteOrganizationRequest, GetOrganizationRequest, GetRoleRequest,
@@ -34,6 +38,21 @@ async fn organization(suite: &Suite, admin: &str, name: &str) -> (Organization, 
 }
 
 use fixtures::{PRODUCT, member};
+
+/// An employee who can log in; returns the user and a session token.
+async fn employee(suite: &Suite, admin: &str, email: &str) -> (portal_proto::identity::User, String) {
+    let request = portal_proto::identity::CreateUserRequest {
+        user: Some(portal_proto::identity::User {
+            email: email.into(),
+            kind: portal_proto::identity::UserKind::Employee.into(),
+            ..Default::default()
+        }),
+        password: fixtures::MEMBER_PASSWORD.into(),
+        ..Default::default()
+    };
+    let user = UserServiceClient::new(suite.channel()).create_user(authed(request, admin)).await.unwrap().into_inner();
+    (user, suite.login(email, fixtures::MEMBER_PASSWORD).await.unwrap())
+}
 
 async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite) {
     let admin = suite.admin_token().await;
@@ -225,6 +244,29 @@ async fn organization_rights_follow_the_isolation_matrix(suite: Suite) {
         vec![Err(Code::NotFound); 7],
         "another organization's administrator sees nothing of Acme"
     );
+    // An employee manages every organization once access grants them CanAdministratePortalUsers,
+    // and stops on the very next call when the grant goes.
+    let (portal_admin, employee) = employee(&suite, &admin, "portal.admin@company.example").await;
+    let grant = SystemOperationGrant {
+        operation_code: "CanAdministratePortalUsers".into(),
+        grantee: Some(Grantee { subject: Some(grantee::Subject::UserId(portal_admin.id.clone())) }),
+        effect: Effect::Allow.into(),
+        ..Default::default()
+    };
+    let mut system_operations = SystemOperationServiceClient::new(suite.channel());
+    let request = CreateSystemOperationGrantRequest { system_operation_grant: Some(grant), request_id: String::new() };
+    let grant = system_operations.create_system_operation_grant(authed(request, &admin)).await.unwrap().into_inner();
+    assert_eq!(
+        calls(&suite, &employee, &acme.id, &boston.id, &target.id, 5).await,
+        allowed,
+        "a portal user administrator"
+    );
+    let request = DeleteSystemOperationGrantRequest { id: grant.id, etag: String::new() };
+    system_operations.delete_system_operation_grant(authed(request, &admin)).await.unwrap();
+    let after = calls(&suite, &employee, &acme.id, &boston.id, &target.id, 6).await;
+    assert_eq!(after[0], Ok(()), "employees still read every organization");
+    assert!(after[1..].iter().all(|r| *r == Err(Code::PermissionDenied)), "{after:?}");
+
     let denied = Err(Code::PermissionDenied);
     assert_eq!(
         calls(&suite, &acme_user, &acme.id, &boston.id, &target.id, 4).await,

@@ -1,11 +1,11 @@
 //! Who may do what to users, organizations, roles and seats.
 //!
-//! System administrators may do everything. Organization administrators manage their
-//! own organization: its users, its administrators and its roles. External users see
-//! themselves and their own organization; employees read everything. Portal user
-//! administrators (employees with the `CanAdministratePortalUsers` system operation)
-//! gain their rights when access-svc evaluates system operations (the access issue);
-//! until then only system administrators act for them.
+//! System administrators may do everything. Portal user administrators (employees whom
+//! access-svc grants the system operation `CanAdministratePortalUsers`) manage every
+//! organization and every external user, but not employees, licences or settings.
+//! Organization administrators manage their own organization: its users, its
+//! administrators and its roles. External users see themselves and their own
+//! organization; employees read everything.
 
 use service_kit::{Caller, CallerKind};
 
@@ -16,6 +16,8 @@ pub struct Actor {
     pub caller: Caller,
     pub organization_id: Option<String>,
     pub organization_administrator: bool,
+    /// An employee granted `CanAdministratePortalUsers` by access-svc.
+    pub portal_user_administrator: bool,
 }
 
 /// What the rules need to know about a user being acted on.
@@ -38,7 +40,7 @@ impl Actor {
 
     /// May manage the organization: its users, administrators and roles.
     pub fn may_manage_organization(&self, organization_id: &str) -> bool {
-        self.caller.system_administrator || self.administers(organization_id)
+        self.may_manage_everything() || self.administers(organization_id)
     }
 
     /// May see that the organization exists.
@@ -48,15 +50,17 @@ impl Actor {
             || self.organization_id.as_deref() == Some(organization_id)
     }
 
-    /// May create organizations, accounts and global roles, and users outside any organization.
+    /// May create organizations, accounts and external roles, and manage every external
+    /// user and organization.
     pub fn may_manage_everything(&self) -> bool {
-        self.caller.system_administrator
+        self.caller.system_administrator || self.portal_user_administrator
     }
 
     /// May deactivate, reactivate or otherwise manage this user.
     pub fn may_manage_user(&self, target: Target<'_>) -> bool {
         self.caller.system_administrator
-            || (target.external && target.organization_id.is_some_and(|o| self.administers(o)))
+            || (target.external
+                && (self.portal_user_administrator || target.organization_id.is_some_and(|o| self.administers(o))))
     }
 
     /// May read this user.
@@ -87,6 +91,7 @@ mod tests {
             caller: Caller { kind, user_id: "me".into(), ..Caller::anonymous() },
             organization_id: organization.map(Into::into),
             organization_administrator: admin,
+            portal_user_administrator: false,
         }
     }
 

@@ -74,6 +74,9 @@ pub enum IdentityError {
          repeat the same request to tell them again"
     )]
     AccessNotInformed(String),
+    /// access-svc could not say whether the caller holds a system operation.
+    #[error("permissions cannot be checked right now ({0}); try again shortly")]
+    AccessUnavailable(String),
     #[error(transparent)]
     Store(#[from] DbError),
 }
@@ -136,7 +139,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::Hashing(detail) | IdentityError::Configuration(detail) | IdentityError::Corrupt(detail) => {
                 ApiError::internal(detail)
             }
-            IdentityError::AccessNotInformed(_) => ApiError::Unavailable { message: error.to_string() },
+            IdentityError::AccessNotInformed(_) | IdentityError::AccessUnavailable(_) => {
+                ApiError::Unavailable { message: error.to_string() }
+            }
             IdentityError::Store(db) => db.into(),
         }
     }

@@ -413,6 +413,7 @@ impl Store {
             caller: caller.clone(),
             organization_id,
             organization_administrator: administrator != 0,
+            portal_user_administrator: false,
         })
     }
 }

@@ -1,6 +1,8 @@
-//! Tells access-svc, right after identity commits, that what it evaluates about some users
-//! changed (memberships, organization, flags, activity, licence), so its cache keys move on
-//! and the very next permission check sees the change.
+//! Identity's link to access-svc. It tells access, right after identity commits, that what
+//! access evaluates about some users changed (memberships, organization, flags, activity,
+//! licence), so its cache keys move on and the very next permission check sees the change;
+//! and it asks access whether an employee holds the system operation
+//! `CanAdministratePortalUsers`.
 //!
 //! The call is made before the changing request answers. When access cannot be told, the
 //! request fails with UNAVAILABLE saying the change itself is saved: repeating the request
@@ -9,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use portal_proto::access::{
-    Grantee, InvalidateMembershipsRequest, RemoveGranteeRequest,
+    CheckSystemOperationRequest, Grantee, InvalidateMembershipsRequest, RemoveGranteeRequest,
     access_internal_service_client::AccessInternalServiceClient, grantee::Subject,
 };
 use service_kit::SignedUpstream;
@@ -24,12 +26,12 @@ const ATTEMPTS: u32 = 3;
 
 /// The link to access-svc's `InvalidateMemberships`.
 #[derive(Debug, Clone)]
-pub struct AccessSync {
+pub struct AccessLink {
     upstreams: Arc<Upstreams>,
     key: AssertionKey,
 }
 
-impl AccessSync {
+impl AccessLink {
     pub fn new(upstreams: Arc<Upstreams>, key: AssertionKey) -> Self {
         Self { upstreams, key }
     }
@@ -81,6 +83,27 @@ impl AccessSync {
         self.roles_changed(vec![organization_id.to_owned()]).await
     }
 
+    /// Whether access grants the user the system operation `CanAdministratePortalUsers`.
+    /// An error is an error, never a "yes".
+    pub async fn may_administrate_portal_users(&self, user_id: &str) -> Result<bool, IdentityError> {
+        let request = CheckSystemOperationRequest {
+            operation_code: "CanAdministratePortalUsers".into(),
+            subject_user_id: user_id.into(),
+        };
+        let channel = self
+            .upstreams
+            .signed("access", &self.key, "identity")
+            .ok_or_else(|| IdentityError::AccessUnavailable("access is not configured (upstreams.access)".into()))?;
+        let mut client = AccessInternalServiceClient::new(channel);
+        match tokio::time::timeout(CALL_TIMEOUT, client.check_system_operation(request)).await {
+            Ok(Ok(answer)) => Ok(answer.into_inner().allowed),
+            Ok(Err(status)) => {
+                Err(IdentityError::AccessUnavailable(format!("{:?}: {}", status.code(), status.message())))
+            }
+            Err(_) => Err(IdentityError::AccessUnavailable("access did not answer in time".into())),
+        }
+    }
+
     /// Makes one call, retried after short pauses, and reports what went wrong last.
     async fn tell<F, Fut>(&self, call: F) -> Result<(), IdentityError>
     where
@@ -95,8 +118,6 @@ impl AccessSync {
             let Some(channel) = self.upstreams.signed("access", &self.key, "identity") else { break };
             match tokio::time::timeout(CALL_TIMEOUT, call(AccessInternalServiceClient::new(channel))).await {
                 Ok(Ok(())) => return Ok(()),
-                // An access-svc that does not implement the call yet keeps no cache to clear.
-                Ok(Err(status)) if status.code() == tonic::Code::Unimplemented => return Ok(()),
                 Ok(Err(status)) => last_problem = format!("{:?}: {}", status.code(), status.message()),
                 Err(_) => last_problem = "access did not answer in time".into(),
             }
