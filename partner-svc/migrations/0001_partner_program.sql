@@ -144,6 +144,7 @@ CREATE TABLE leads (
     status                  TEXT NOT NULL,
     disqualification_reason TEXT NOT NULL DEFAULT '',
     duplicate_match         TEXT NOT NULL DEFAULT '',
+    activity_seq            BIGINT NOT NULL DEFAULT 0,
     version                 BIGINT NOT NULL DEFAULT 1,
     created_at              BIGINT NOT NULL,
     updated_at              BIGINT NOT NULL
@@ -167,6 +168,7 @@ CREATE TABLE opportunities (
     close_state             TEXT NOT NULL,
     close_date              TEXT NOT NULL DEFAULT '',
     close_time              BIGINT,
+    close_seq               BIGINT NOT NULL DEFAULT 0,
     version                 BIGINT NOT NULL DEFAULT 1,
     created_at              BIGINT NOT NULL,
     updated_at              BIGINT NOT NULL
@@ -174,6 +176,16 @@ CREATE TABLE opportunities (
 CREATE INDEX opportunities_by_partner ON opportunities (partner_account_id, created_at, id);
 CREATE INDEX opportunities_by_creation ON opportunities (created_at, id);
 CREATE INDEX opportunities_by_lead ON opportunities (lead_id);
+
+-- Each partner's activity clock: every registered lead and every opportunity closed
+-- takes the next sequence number and an instant never before the last one, in its own
+-- transaction (the upsert serialises a partner's activity), so the (instant, sequence)
+-- order of events is their commit order and every evaluation sees a prefix of it.
+CREATE TABLE partner_activity_clocks (
+    partner_account_id TEXT PRIMARY KEY,
+    last_at            BIGINT NOT NULL,
+    last_seq           BIGINT NOT NULL
+);
 
 -- The base lookup rows. The Reseller ladder is the seed's example: 10 leads (40 points)
 -- and 100,000 won (40 points) reach Bronze (target 80) with a 10% margin.

@@ -15,7 +15,7 @@ use crate::{
         opportunities::{self, CloseState},
     },
     program::Program,
-    storage::{LeadFilter, LeadRecord, OpportunityFilter, OpportunityRecord, Store},
+    storage::{LeadFilter, LeadRecord, OpportunityFilter, OpportunityRecord, Store, Tx},
 };
 
 /// The paths UpdateLead may name.
@@ -124,7 +124,7 @@ impl Activity {
     }
 
     /// The duplicate match of a lead against other partners' leads.
-    async fn duplicate_match(&self, tx: &mut crate::storage::Tx, lead: &LeadRecord) -> Result<String, PartnerError> {
+    async fn duplicate_match(&self, tx: &mut Tx, lead: &LeadRecord) -> Result<String, PartnerError> {
         let found = self
             .store
             .matching_leads(tx, &lead.partner_account_id, &lead.company_key, &lead.email_domain, &lead.id)
@@ -165,6 +165,8 @@ impl Activity {
         lead.created_at = now;
         lead.updated_at = now;
         let mut tx = self.store.begin().await?;
+        (lead.created_at, lead.activity_seq) = Store::next_activity(&mut tx, &lead.partner_account_id, now).await?;
+        lead.updated_at = lead.created_at;
         lead.duplicate_match = self.duplicate_match(&mut tx, &lead).await?;
         Store::insert_lead(&mut tx, &lead).await?;
         Store::remember_request(&mut tx, actor.user_id(), "leads", request_id, &lead.id, now).await?;
@@ -298,17 +300,25 @@ impl Activity {
 
     /// Stamps close_time (and defaults close_date) when an opportunity closes, clears
     /// close_time when it opens again.
-    fn stamp_close(&self, before: CloseState, o: &mut OpportunityRecord) -> Result<(), PartnerError> {
-        let now = self.clock.now();
+    /// The closing takes its place in the partner's activity order (inside `tx`).
+    async fn stamp_close(
+        &self,
+        tx: &mut Tx,
+        before: CloseState,
+        o: &mut OpportunityRecord,
+    ) -> Result<(), PartnerError> {
         let state = CloseState::from_stored(&o.close_state)?;
-        if state.is_closed() && (!before.is_closed() || before != state) {
-            o.close_time = Some(now);
+        if state.is_closed() && before != state {
+            let (at, seq) = Store::next_activity(tx, &o.partner_account_id, self.clock.now()).await?;
+            o.close_time = Some(at);
+            o.close_seq = seq;
             if o.close_date.is_empty() {
-                o.close_date = dates::date_of(now).to_string();
+                o.close_date = dates::date_of(at).to_string();
             }
         }
         if !state.is_closed() {
             o.close_time = None;
+            o.close_seq = 0;
         }
         Ok(())
     }
@@ -365,8 +375,8 @@ impl Activity {
         o.version = 1;
         o.created_at = now;
         o.updated_at = now;
-        self.stamp_close(CloseState::Open, &mut o)?;
         let mut tx = self.store.begin().await?;
+        self.stamp_close(&mut tx, CloseState::Open, &mut o).await?;
         Store::insert_opportunity(&mut tx, &o).await?;
         if let Some(lead) = &lead {
             Store::convert_lead(&mut tx, &lead.id, now).await?;
@@ -444,8 +454,8 @@ impl Activity {
             next.amount_hundredths = amount;
             next.currency_code = currency;
         }
-        self.stamp_close(state, &mut next)?;
         let mut tx = self.store.begin().await?;
+        self.stamp_close(&mut tx, state, &mut next).await?;
         Store::update_opportunity(&mut tx, &next, self.clock.now()).await?;
         tx.commit().await?;
         self.evaluate(&next.partner_account_id).await;

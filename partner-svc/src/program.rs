@@ -19,7 +19,9 @@ use service_kit::{
 use crate::{
     authority::{Actor, Authority, Object, Operation},
     domain::{
-        PartnerError, dates,
+        PartnerError,
+        analytics::{self, Figures, Granularity},
+        dates,
         decimal::Decimal,
         lookup::{Role, Source, Unit},
         points::{self, Benefit, Evaluation, Ladder, Obligation, Progress, Standing, Tier, Window},
@@ -72,13 +74,24 @@ pub struct Evaluated {
 }
 
 /// The program as shown: the partnership, its type, its evaluation, its latest
-/// promotions.
+/// promotions, its analytics.
 #[derive(Debug, Clone)]
 pub struct ProgramView {
     pub evaluated: Evaluated,
     pub partner_type_name: String,
     pub promotions: Vec<PromotionRecord>,
+    pub analytics: Vec<Figures>,
+    pub analytics_total: Option<Figures>,
     pub as_of: Millis,
+}
+
+/// What analytics a program view asks for: granularity and the range as given (empty
+/// for the defaults).
+#[derive(Debug, Clone)]
+pub struct AnalyticsRequest {
+    pub granularity: Granularity,
+    pub start_date: String,
+    pub end_date: String,
 }
 
 /// The partner program use cases.
@@ -292,10 +305,54 @@ impl Program {
         Ok(partnership)
     }
 
+    /// The analytics periods of a view: INVALID_ARGUMENT naming the field for malformed
+    /// dates, an end before the start, or more than 60 periods.
+    fn analytics_periods(
+        &self,
+        partnership: &PartnershipRecord,
+        request: &AnalyticsRequest,
+    ) -> Result<Vec<(jiff::civil::Date, jiff::civil::Date)>, PartnerError> {
+        let stored = |text: &str| dates::parse(text).map_err(PartnerError::Corrupt);
+        let given = |field: &str, text: &str| dates::parse(text).map_err(|e| PartnerError::invalid(field, e));
+        let start = match request.start_date.as_str() {
+            "" => stored(&partnership.start_date)?,
+            text => given("analytics_start_date", text)?,
+        };
+        let end = match request.end_date.as_str() {
+            "" => stored(&partnership.due_date)?.min(dates::date_of(self.clock.now())).max(start),
+            text => given("analytics_end_date", text)?,
+        };
+        if end < start {
+            return Err(PartnerError::invalid("analytics_end_date", "must not be before analytics_start_date"));
+        }
+        analytics::periods(start, end, request.granularity).map_err(|_| {
+            PartnerError::invalid(
+                "analytics_end_date",
+                format!(
+                    "the range holds more than {} periods; shorten it or choose longer periods",
+                    analytics::MAX_PERIODS
+                ),
+            )
+        })
+    }
+
     /// GetPartnerProgram.
-    pub async fn view(&self, caller: &Caller, partner_account_id: &str) -> Result<ProgramView, PartnerError> {
+    pub async fn view(
+        &self,
+        caller: &Caller,
+        partner_account_id: &str,
+        analytics_request: &AnalyticsRequest,
+    ) -> Result<ProgramView, PartnerError> {
         let actor = self.authority.require(caller, Object::Partnership, Operation::Read, None).await?;
         let partnership = self.visible_partnership(&actor, partner_account_id).await?;
+        let periods = self.analytics_periods(&partnership, analytics_request)?;
+        let range = match (periods.first(), periods.last()) {
+            (Some((start, _)), Some((_, end))) => (dates::start_of(*start), dates::end_of(*end)),
+            _ => (0, 0),
+        };
+        let (leads, opportunities) =
+            self.store.analytics_facts(&partnership.partner_account_id, range, &partnership.currency_code).await?;
+        let (analytics, analytics_total) = analytics::analytics(&periods, &leads, &opportunities);
         let partner_type_name = self
             .store
             .lookup::<PartnerTypeRecord>(&partnership.partner_type_id)
@@ -304,7 +361,14 @@ impl Program {
             .unwrap_or_default();
         let promotions = self.store.promotions(&partnership.id, (None, None), None, 20).await?;
         let evaluated = self.evaluated(partnership).await?;
-        Ok(ProgramView { evaluated, partner_type_name, promotions, as_of: self.clock.now() })
+        Ok(ProgramView {
+            evaluated,
+            partner_type_name,
+            promotions,
+            analytics,
+            analytics_total,
+            as_of: self.clock.now(),
+        })
     }
 
     /// ListPromotions: partner users their own partnership's (`partnership_id` may be

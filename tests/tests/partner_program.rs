@@ -27,6 +27,7 @@ suite_tests!(
     partner_users_need_the_role_and_see_only_their_own_partner,
     base_lookup_rows_cannot_be_deleted_but_custom_ones_can,
     a_lead_another_partner_registered_is_flagged_without_naming_that_partner,
+    parallel_activity_promotes_once_and_parallel_partnerships_make_one,
 );
 
 async fn program(suite: &Suite, token: &str, partner_account_id: &str) -> Result<PartnerProgram, tonic::Status> {
@@ -106,6 +107,23 @@ async fn the_seed_example_reaches_bronze_resets_points_and_counts_on_toward_silv
     let actual = |name: &str| silver.obligations.iter().find(|o| o.category_name == name).unwrap().actual_value.clone();
     assert_eq!(actual("Leads number"), "25");
     assert_eq!(actual("Opportunity amount"), "0");
+
+    // Analytics over the partnership so far: 35 leads, one sale won for 100,000.
+    let total = toward_silver.analytics_total.as_ref().unwrap();
+    assert_eq!((total.leads_registered, total.opportunities_created, total.opportunities_won), (35, 1, 1));
+    assert_eq!(total.won_amount.as_ref().unwrap().amount, "100000");
+    assert_eq!(total.win_rate, 1.0);
+    let periods: i64 = toward_silver.analytics.iter().map(|p| p.leads_registered).sum();
+    assert_eq!(periods, 35, "the periods add up to the total");
+    for (start, end) in [("2026-13-01", ""), ("2000-01-01", "2026-01-01")] {
+        let request = GetPartnerProgramRequest {
+            analytics_start_date: start.into(),
+            analytics_end_date: end.into(),
+            ..Default::default()
+        };
+        let refused = programs(&suite).get_partner_program(authed(request, &reseller.token)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{start}..{end}");
+    }
 
     // Staff see the same standing on the partnership, and recomputing changes nothing.
     let stored = partnerships(&suite)
@@ -482,4 +500,56 @@ async fn a_lead_another_partner_registered_is_flagged_without_naming_that_partne
     let staff =
         leads(&suite).get_lead(authed(GetLeadRequest { id: copy.id.clone() }, &admin)).await.unwrap().into_inner();
     assert_eq!(staff.duplicate_lead_ids, [original.id, own.id]);
+}
+
+async fn parallel_activity_promotes_once_and_parallel_partnerships_make_one(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let reseller = partner(&suite, &admin, "Parallel Partners").await;
+
+    // Eight staff clicks at once: one partnership, seven ALREADY_EXISTS.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let mut client = partnerships(&suite);
+        let request = portal_proto::partner::CreatePartnershipRequest {
+            partnership: Some(Partnership {
+                partner_account_id: reseller.account_id.clone(),
+                partner_type_id: "reseller".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        let admin = admin.clone();
+        calls.spawn(async move { client.create_partnership(authed(request, &admin)).await.map(|_| ()) });
+    }
+    let attempts = calls.join_all().await;
+    assert_eq!(attempts.iter().filter(|a| a.is_ok()).count(), 1, "exactly one partnership per partner");
+    assert!(attempts.iter().filter_map(|a| a.as_ref().err()).all(|e| e.code() == Code::AlreadyExists));
+    tick(&suite);
+
+    // The won sale first, then twelve leads registered at once: the evaluations race,
+    // and Bronze is recorded once.
+    opportunity(&suite, &reseller.token, "Won deal", "100000", OpportunityCloseState::Won).await.unwrap();
+    tick(&suite);
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let mut client = leads(&suite);
+        let lead = portal_proto::partner::Lead { company_name: format!("Parallel {i}"), ..Default::default() };
+        let request = portal_proto::partner::CreateLeadRequest { lead: Some(lead), request_id: String::new() };
+        let token = reseller.token.clone();
+        calls.spawn(async move { client.create_lead(authed(request, &token)).await.map(|_| ()) });
+    }
+    assert!(calls.join_all().await.iter().all(Result::is_ok));
+    let shown = program(&suite, &reseller.token, "").await.unwrap();
+    assert_eq!(shown.current_level.as_ref().unwrap().name, "Bronze");
+    let promotions = programs(&suite)
+        .list_promotions(authed(ListPromotionsRequest::default(), &reseller.token))
+        .await
+        .unwrap()
+        .into_inner()
+        .promotions;
+    assert_eq!(promotions.len(), 1, "one promotion however the evaluations interleave");
+    assert_eq!(shown.points, 0, "two leads after the tenth count toward Silver but fulfil nothing yet");
+    let silver = shown.next_tier.unwrap();
+    let leads_now = silver.obligations.iter().find(|o| o.category_name == "Leads number").unwrap();
+    assert_eq!(leads_now.actual_value, "2");
 }

@@ -10,10 +10,12 @@ use super::{
 };
 use crate::{
     domain::{
+        analytics::{Figures, Granularity},
+        decimal::Decimal,
         lookup::Unit,
         points::{Progress, Tier},
     },
-    program::{Program, ProgramView, RecordedProgress},
+    program::{AnalyticsRequest, Program, ProgramView, RecordedProgress},
     storage::PromotionRecord,
 };
 
@@ -97,8 +99,30 @@ fn benefits(tier: &Tier) -> Vec<pb::Benefit> {
         .collect()
 }
 
+fn money(amount: Decimal, currency: &str) -> Option<pb::Money> {
+    Some(pb::Money { amount: amount.to_string(), currency_code: currency.to_owned() })
+}
+
+fn figures_to_proto(f: &Figures, currency: &str) -> pb::PeriodAnalytics {
+    pb::PeriodAnalytics {
+        start_date: f.start.to_string(),
+        end_date: f.end.to_string(),
+        leads_registered: f.leads_registered,
+        leads_converted: f.leads_converted,
+        leads_disqualified: f.leads_disqualified,
+        opportunities_created: f.opportunities_created,
+        opportunities_won: f.opportunities_won,
+        opportunities_lost: f.opportunities_lost,
+        won_amount: money(f.won_amount, currency),
+        open_amount: money(f.open_amount, currency),
+        lead_conversion_rate: f.lead_conversion_rate(),
+        win_rate: f.win_rate(),
+    }
+}
+
 fn program_to_proto(view: ProgramView) -> pb::PartnerProgram {
-    let ProgramView { evaluated, partner_type_name, promotions, as_of } = view;
+    let ProgramView { evaluated, partner_type_name, promotions, analytics, analytics_total, as_of } = view;
+    let currency = evaluated.partnership.currency_code.clone();
     let p = &evaluated.partnership;
     let e = &evaluated.evaluation;
     let current = e.standing.level_id.as_deref().and_then(|id| evaluated.ladder.tier(id));
@@ -148,8 +172,8 @@ fn program_to_proto(view: ProgramView) -> pb::PartnerProgram {
         next_tier,
         trainings: Vec::new(),
         certified_expert_count: 0,
-        analytics: Vec::new(),
-        analytics_total: None,
+        analytics: analytics.iter().map(|f| figures_to_proto(f, &currency)).collect(),
+        analytics_total: analytics_total.as_ref().map(|f| figures_to_proto(f, &currency)),
         promotions: promotions.into_iter().map(promotion_to_proto).collect(),
         as_of_time: Some(to_timestamp(as_of)),
     }
@@ -162,7 +186,17 @@ impl PartnerProgramService for ProgramApi {
         request: Request<pb::GetPartnerProgramRequest>,
     ) -> Result<Response<pb::PartnerProgram>, Status> {
         let caller = Caller::user_of(&request)?;
-        let view = self.program.view(caller, &request.get_ref().partner_account_id).await?;
+        let r = request.get_ref();
+        let analytics = AnalyticsRequest {
+            granularity: match r.analytics_granularity() {
+                pb::AnalyticsGranularity::Unspecified | pb::AnalyticsGranularity::Month => Granularity::Month,
+                pb::AnalyticsGranularity::Quarter => Granularity::Quarter,
+                pb::AnalyticsGranularity::Year => Granularity::Year,
+            },
+            start_date: r.analytics_start_date.clone(),
+            end_date: r.analytics_end_date.clone(),
+        };
+        let view = self.program.view(caller, &r.partner_account_id, &analytics).await?;
         Ok(Response::new(program_to_proto(view)))
     }
 

@@ -1,5 +1,6 @@
 //! Partner rules as plain Rust: no gRPC, no SQL.
 
+pub mod analytics;
 pub mod dates;
 pub mod decimal;
 pub mod error;

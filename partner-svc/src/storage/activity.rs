@@ -13,7 +13,10 @@ use sqlx::AssertSqlSafe;
 use super::{Store, Tx, Value};
 use crate::domain::{
     PartnerError,
+    analytics::{LeadFact, OpportunityFact},
     decimal::Decimal,
+    leads::LeadStatus,
+    opportunities::CloseState,
     points::{Activity, Event},
 };
 
@@ -34,6 +37,8 @@ pub struct LeadRecord {
     pub status: String,
     pub disqualification_reason: String,
     pub duplicate_match: String,
+    /// The lead's place in its partner's activity order.
+    pub activity_seq: i64,
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -55,6 +60,8 @@ pub struct OpportunityRecord {
     pub close_state: String,
     pub close_date: String,
     pub close_time: Option<Millis>,
+    /// The closing's place in its partner's activity order (0 while open).
+    pub close_seq: i64,
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -175,6 +182,11 @@ pub struct Scope {
     pub partner_account_id: Option<String>,
 }
 
+/// The ordering key of an event: its place in the partner's activity order.
+fn activity_key(seq: i64) -> String {
+    format!("{seq:020}")
+}
+
 /// `%text%` for LIKE, with LIKE's wildcards escaped.
 fn contains(text: &str) -> String {
     let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -215,8 +227,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO leads (id, partner_account_id, partner_organization_id, registered_by_user_id, company_name, \
              company_key, contact_name, email, email_domain, phone, need_description, status, \
-             disqualification_reason, duplicate_match, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             disqualification_reason, duplicate_match, version, created_at, updated_at, activity_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(&lead.id)
         .bind(&lead.partner_account_id)
@@ -235,6 +247,7 @@ impl Store {
         .bind(lead.version)
         .bind(lead.created_at)
         .bind(lead.updated_at)
+        .bind(lead.activity_seq)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -368,8 +381,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO opportunities (id, partner_account_id, partner_organization_id, lead_id, \
              registered_by_user_id, name, customer_name, amount_hundredths, currency_code, stage, close_state, \
-             close_date, close_time, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             close_date, close_time, version, created_at, updated_at, close_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&o.id)
         .bind(&o.partner_account_id)
@@ -387,6 +400,7 @@ impl Store {
         .bind(o.version)
         .bind(o.created_at)
         .bind(o.updated_at)
+        .bind(o.close_seq)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -396,8 +410,8 @@ impl Store {
     pub async fn update_opportunity(tx: &mut Tx, o: &OpportunityRecord, now: Millis) -> Result<(), PartnerError> {
         let done = sqlx::query(
             "UPDATE opportunities SET name = $1, customer_name = $2, amount_hundredths = $3, currency_code = $4, \
-             stage = $5, close_state = $6, close_date = $7, close_time = $8, version = version + 1, updated_at = $9 \
-             WHERE id = $10 AND version = $11",
+             stage = $5, close_state = $6, close_date = $7, close_time = $8, version = version + 1, updated_at = $9, \
+             close_seq = $12 WHERE id = $10 AND version = $11",
         )
         .bind(&o.name)
         .bind(&o.customer_name)
@@ -410,6 +424,7 @@ impl Store {
         .bind(now)
         .bind(&o.id)
         .bind(o.version)
+        .bind(o.close_seq)
         .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -443,6 +458,72 @@ impl Store {
         Ok(())
     }
 
+    /// The next place in a partner's activity order: an instant not before `now` nor the
+    /// partner's last one, and the next sequence number. Taken inside the transaction of
+    /// the change; the upsert holds the partner's row until commit, so a partner's
+    /// activity commits in this order.
+    pub async fn next_activity(
+        tx: &mut Tx,
+        partner_account_id: &str,
+        now: Millis,
+    ) -> Result<(Millis, i64), PartnerError> {
+        Ok(sqlx::query_as(
+            "INSERT INTO partner_activity_clocks (partner_account_id, last_at, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (partner_account_id) DO UPDATE SET last_seq = partner_activity_clocks.last_seq + 1, \
+             last_at = CASE WHEN excluded.last_at > partner_activity_clocks.last_at THEN excluded.last_at \
+             ELSE partner_activity_clocks.last_at END \
+             RETURNING last_at, last_seq",
+        )
+        .bind(partner_account_id)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
+    /// The partner's leads and opportunities registered (or, for opportunities, closed)
+    /// within [from, to), for analytics; amounts only in `currency`.
+    pub async fn analytics_facts(
+        &self,
+        partner_account_id: &str,
+        (from, to): (Millis, Millis),
+        currency: &str,
+    ) -> Result<(Vec<LeadFact>, Vec<OpportunityFact>), PartnerError> {
+        let leads: Vec<(Millis, String)> = sqlx::query_as(
+            "SELECT created_at, status FROM leads WHERE partner_account_id = $1 AND created_at >= $2 AND created_at < $3",
+        )
+        .bind(partner_account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let opportunities: Vec<(Millis, Option<Millis>, String, i64, String)> = sqlx::query_as(
+            "SELECT created_at, close_time, close_state, amount_hundredths, currency_code FROM opportunities \
+             WHERE partner_account_id = $1 AND ((created_at >= $2 AND created_at < $3) \
+             OR (close_time >= $2 AND close_time < $3))",
+        )
+        .bind(partner_account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let leads = leads
+            .into_iter()
+            .map(|(created_at, status)| Ok(LeadFact { created_at, status: LeadStatus::from_stored(&status)? }))
+            .collect::<Result<_, PartnerError>>()?;
+        let opportunities = opportunities
+            .into_iter()
+            .map(|(created_at, close_time, state, amount, code)| {
+                Ok(OpportunityFact {
+                    created_at,
+                    close_time,
+                    state: CloseState::from_stored(&state)?,
+                    amount: (code == currency).then(|| Decimal::from_hundredths(amount)),
+                })
+            })
+            .collect::<Result<_, PartnerError>>()?;
+        Ok((leads, opportunities))
+    }
+
     /// The partner's recorded activity that may count from `since` on: leads (not
     /// disqualified) at registration, won opportunities at their close time (amounts only
     /// in `currency`).
@@ -452,16 +533,16 @@ impl Store {
         since: Millis,
         currency: &str,
     ) -> Result<Vec<Event>, PartnerError> {
-        let leads: Vec<(String, Millis)> = sqlx::query_as(
-            "SELECT id, created_at FROM leads \
+        let leads: Vec<(i64, Millis)> = sqlx::query_as(
+            "SELECT activity_seq, created_at FROM leads \
              WHERE partner_account_id = $1 AND status <> 'disqualified' AND created_at >= $2",
         )
         .bind(partner_account_id)
         .bind(since)
         .fetch_all(&self.db.pool)
         .await?;
-        let won: Vec<(String, Millis, i64, String)> = sqlx::query_as(
-            "SELECT id, close_time, amount_hundredths, currency_code FROM opportunities \
+        let won: Vec<(i64, Millis, i64, String)> = sqlx::query_as(
+            "SELECT close_seq, close_time, amount_hundredths, currency_code FROM opportunities \
              WHERE partner_account_id = $1 AND close_state = 'won' AND close_time >= $2",
         )
         .bind(partner_account_id)
@@ -470,11 +551,11 @@ impl Store {
         .await?;
         let mut events: Vec<Event> = leads
             .into_iter()
-            .map(|(id, at)| Event { at, key: format!("lead:{id}"), activity: Activity::LeadRegistered })
+            .map(|(seq, at)| Event { at, key: activity_key(seq), activity: Activity::LeadRegistered })
             .collect();
-        events.extend(won.into_iter().map(|(id, at, amount, code)| Event {
+        events.extend(won.into_iter().map(|(seq, at, amount, code)| Event {
             at,
-            key: format!("opportunity:{id}"),
+            key: activity_key(seq),
             activity: Activity::OpportunityWon { amount: (code == currency).then(|| Decimal::from_hundredths(amount)) },
         }));
         Ok(events)

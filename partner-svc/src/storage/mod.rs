@@ -12,7 +12,7 @@ pub use lookups::{
 };
 pub use partnerships::{PartnershipFilter, PartnershipRecord, PromotionRecord};
 
-use service_kit::db::{Database, Migrations};
+use service_kit::db::{Backend, Database, Migrations};
 
 use crate::domain::PartnerError;
 
@@ -33,8 +33,14 @@ impl Store {
         Self { db }
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so concurrent writers wait for each other (busy timeout) instead of
+    /// failing with "database is locked" when a read would have to become a write.
     pub async fn begin(&self) -> Result<Tx, PartnerError> {
-        Ok(self.db.pool.begin().await?)
+        Ok(match self.db.backend {
+            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.db.pool.begin().await?,
+        })
     }
 }
 
