@@ -66,18 +66,26 @@ impl Directory {
 
     /// The user with this id, if identity knows them.
     pub async fn person(&self, user_id: &str) -> Result<Option<Person>, CaseError> {
-        let request = BatchGetUsersRequest { user_ids: vec![user_id.to_owned()] };
+        Ok(self.people(&[user_id.to_owned()]).await?.into_iter().next())
+    }
+
+    /// The users with these ids that identity knows, in one call.
+    pub async fn people(&self, user_ids: &[String]) -> Result<Vec<Person>, CaseError> {
+        let request = BatchGetUsersRequest { user_ids: user_ids.to_vec() };
         let users = self.client()?.batch_get_users(request).await.map_err(unavailable)?.into_inner().users;
-        Ok(users.into_iter().next().map(|u| Person {
-            employee: u.kind() == UserKind::Employee,
-            user_id: u.user_id,
-            email: u.email,
-            full_name: u.full_name,
-            contact_id: u.contact_id,
-            account_id: u.account_id,
-            organization_id: u.organization_id,
-            culture: u.culture,
-        }))
+        Ok(users
+            .into_iter()
+            .map(|u| Person {
+                employee: u.kind() == UserKind::Employee,
+                user_id: u.user_id,
+                email: u.email,
+                full_name: u.full_name,
+                contact_id: u.contact_id,
+                account_id: u.account_id,
+                organization_id: u.organization_id,
+                culture: u.culture,
+            })
+            .collect())
     }
 
     /// The contact with this id, if identity knows it.

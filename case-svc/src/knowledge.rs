@@ -3,10 +3,13 @@
 //! object through [`ArticleAccess`], applies the rules of `domain::knowledge`, and
 //! changes `storage` in one transaction.
 
+use std::collections::HashMap;
+
 use portal_proto::access::ObjectOperation;
 use service_kit::{Caller, access::AccessClient, clock::Clock};
 
 use crate::{
+    directory::Directory,
     domain::knowledge::{
         self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, DAY_MS, KnowledgeError,
     },
@@ -61,6 +64,7 @@ pub struct KnowledgeBase {
     pub store: KnowledgeStore,
     pub clock: Clock,
     pub access: ArticleAccess,
+    pub directory: Directory,
 }
 
 /// Reads the version an etag names; a malformed etag is as stale as an old one.
@@ -77,8 +81,26 @@ fn comment_not_found(id: &str) -> KnowledgeError {
 }
 
 impl KnowledgeBase {
-    pub fn new(store: KnowledgeStore, clock: Clock, access: ArticleAccess) -> Self {
-        Self { store, clock, access }
+    pub fn new(store: KnowledgeStore, clock: Clock, access: ArticleAccess, directory: Directory) -> Self {
+        Self { store, clock, access, directory }
+    }
+
+    /// The display names of users (authors, "Modified by"), by id. A name identity cannot
+    /// give is left out: it never fails a read.
+    pub async fn names(&self, user_ids: impl IntoIterator<Item = String>) -> HashMap<String, String> {
+        let mut ids: Vec<String> = user_ids.into_iter().filter(|id| !id.is_empty()).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        match self.directory.people(&ids).await {
+            Ok(people) => people.into_iter().map(|p| (p.user_id, p.full_name)).collect(),
+            Err(error) => {
+                tracing::warn!(%error, "user names are not available; answering without them");
+                HashMap::new()
+            }
+        }
     }
 
     /// Writes an article; a retried call with the same request id returns the first.

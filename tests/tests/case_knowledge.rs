@@ -56,6 +56,7 @@ async fn staff_write_articles_and_every_external_user_reads_them(suite: Suite) {
     assert_eq!(created.r#type(), ArticleType::Faq);
     assert!(!created.created_by_user_id.is_empty());
     assert_eq!(created.modified_by_user_id, created.created_by_user_id);
+    assert!(!created.modified_by_name.is_empty(), "\"Modified by\" comes as a name too");
     let retried = kb.create_article(authed(request, &admin)).await.unwrap().into_inner();
     assert_eq!(retried.id, created.id, "a retried create with the same request_id creates once");
 
@@ -285,6 +286,7 @@ async fn comments_are_edited_only_by_their_authors_and_deleted_by_them_or_staff(
 
     let mine = comment(&suite, &author, &article.id, "  Very helpful, thanks.  ").await.unwrap();
     assert_eq!((mine.author_user_id.as_str(), mine.body.as_str()), (author_id.as_str(), "Very helpful, thanks."));
+    assert_eq!(mine.author_name, "author", "a new user is named after their address's local part");
     let request = CreateArticleCommentRequest {
         article_id: article.id.clone(),
         body: "Same here".into(),

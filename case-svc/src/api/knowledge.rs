@@ -23,6 +23,7 @@ use super::{
 };
 use crate::{
     attachments::Attachments,
+    directory::Directory,
     domain::attachments::Parent,
     domain::folders::Section,
     domain::knowledge::{self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, TimeSpan},
@@ -47,8 +48,13 @@ pub async fn routes(
 ) -> Result<(Routes, Vec<String>), StartError> {
     knowledge_search::prepare(database).await.map_err(|e| StartError::Other(e.to_string()))?;
     let access = AccessClient::new(context, crate::AREA);
-    let knowledge =
-        KnowledgeBase::new(KnowledgeStore::new(database.clone()), context.clock.clone(), ArticleAccess::new(access));
+    let directory = Directory::new(context.upstreams.clone(), context.assertion_key.clone());
+    let knowledge = KnowledgeBase::new(
+        KnowledgeStore::new(database.clone()),
+        context.clock.clone(),
+        ArticleAccess::new(access),
+        directory,
+    );
     let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone());
     let attachments = Attachments {
         store: AttachmentStore::new(database.clone()),
@@ -70,6 +76,28 @@ pub struct KnowledgeApi {
     pub knowledge: KnowledgeBase,
     pub folders: Folders,
     pub attachments: Attachments,
+}
+
+impl KnowledgeApi {
+    /// The articles with their author's and last editor's display names.
+    async fn named(&self, mut articles: Vec<pb::Article>) -> Vec<pb::Article> {
+        let ids = articles.iter().flat_map(|a| [a.created_by_user_id.clone(), a.modified_by_user_id.clone()]);
+        let names = self.knowledge.names(ids.collect::<Vec<_>>()).await;
+        for article in &mut articles {
+            article.created_by_name = names.get(&article.created_by_user_id).cloned().unwrap_or_default();
+            article.modified_by_name = names.get(&article.modified_by_user_id).cloned().unwrap_or_default();
+        }
+        articles
+    }
+
+    /// The comments with their author's display name.
+    async fn named_comments(&self, mut comments: Vec<pb::ArticleComment>) -> Vec<pb::ArticleComment> {
+        let names = self.knowledge.names(comments.iter().map(|c| c.author_user_id.clone()).collect::<Vec<_>>()).await;
+        for comment in &mut comments {
+            comment.author_name = names.get(&comment.author_user_id).cloned().unwrap_or_default();
+        }
+        comments
+    }
 }
 
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
@@ -156,6 +184,8 @@ fn article_to_proto(article: ArticleRecord) -> pb::Article {
         comment_count: article.comment_count,
         liked_by_me: article.liked_by_me != 0,
         etag: article.version.to_string(),
+        created_by_name: String::new(),
+        modified_by_name: String::new(),
     }
 }
 
@@ -177,6 +207,7 @@ fn comment_to_proto(comment: CommentRecord) -> pb::ArticleComment {
         like_count: comment.like_count,
         liked_by_me: comment.liked_by_me != 0,
         etag: comment.version.to_string(),
+        author_name: String::new(),
     }
 }
 
@@ -304,7 +335,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         check_request_id(&r.request_id)?;
         let content = new_article(r.article)?;
         let article = self.knowledge.create_article(&caller, &content, &r.request_id).await.map_err(status)?;
-        Ok(Response::new(article_to_proto(article)))
+        Ok(Response::new(self.named(vec![article_to_proto(article)]).await.remove(0)))
     }
 
     async fn get_article(&self, request: Request<pb::GetArticleRequest>) -> Result<Response<pb::Article>, Status> {
@@ -319,7 +350,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             .list(&Parent::Article(id), None, paging::MAX_PAGE_SIZE)
             .await
             .map_err(|e| Status::from(ApiError::from(e)))?;
-        let mut article = article_to_proto(article);
+        let mut article = self.named(vec![article_to_proto(article)]).await.remove(0);
         article.attachments = files.into_iter().map(attachment_to_proto).collect();
         Ok(Response::new(article))
     }
@@ -350,7 +381,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             self.knowledge.list_articles(&caller, &filters, order, after.as_ref(), size + 1).await.map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListArticlesResponse {
-            articles: rows.into_iter().map(summary_to_proto).collect(),
+            articles: self.named(rows.into_iter().map(summary_to_proto).collect()).await,
             next_page_token,
         }))
     }
@@ -369,7 +400,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let patch = article_patch(&article, &paths)?;
         let updated =
             self.knowledge.update_article(&caller, &article.id, &article.etag, patch).await.map_err(status)?;
-        Ok(Response::new(article_to_proto(updated)))
+        Ok(Response::new(self.named(vec![article_to_proto(updated)]).await.remove(0)))
     }
 
     async fn delete_article(&self, request: Request<pb::DeleteArticleRequest>) -> Result<Response<()>, Status> {
@@ -404,13 +435,15 @@ impl KnowledgeBaseService for KnowledgeApi {
         let mut hits =
             self.knowledge.search(&caller, &words, &filter, after.as_ref(), size + 1).await.map_err(status)?;
         let next_page_token = next_page(&mut hits, size, &fingerprint, |h| h.article.position(&keyset, h.score));
-        let results = hits
+        let snippets: Vec<(String, f64)> = hits
+            .iter()
+            .map(|hit| (rules::snippet(&hit.article.title, &hit.article.body, &words), hit.score as f64))
+            .collect();
+        let articles = self.named(hits.into_iter().map(|hit| summary_to_proto(hit.article)).collect()).await;
+        let results = articles
             .into_iter()
-            .map(|hit| pb::ArticleSearchResult {
-                snippet: rules::snippet(&hit.article.title, &hit.article.body, &words),
-                score: hit.score as f64,
-                article: Some(summary_to_proto(hit.article)),
-            })
+            .zip(snippets)
+            .map(|(article, (snippet, score))| pb::ArticleSearchResult { article: Some(article), snippet, score })
             .collect();
         Ok(Response::new(pb::SearchArticlesResponse { results, next_page_token }))
     }
@@ -437,7 +470,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             .map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListPopularArticlesResponse {
-            articles: rows.into_iter().map(summary_to_proto).collect(),
+            articles: self.named(rows.into_iter().map(summary_to_proto).collect()).await,
             next_page_token,
         }))
     }
@@ -453,7 +486,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let body = check_comment("body", &r.body)?;
         let comment =
             self.knowledge.create_comment(&caller, &r.article_id, &body, &r.request_id).await.map_err(status)?;
-        Ok(Response::new(comment_to_proto(comment)))
+        Ok(Response::new(self.named_comments(vec![comment_to_proto(comment)]).await.remove(0)))
     }
 
     async fn list_article_comments(
@@ -478,7 +511,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             ])
         });
         Ok(Response::new(pb::ListArticleCommentsResponse {
-            comments: rows.into_iter().map(comment_to_proto).collect(),
+            comments: self.named_comments(rows.into_iter().map(comment_to_proto).collect()).await,
             next_page_token,
         }))
     }
@@ -500,7 +533,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let body = check_comment("comment.body", &comment.body)?;
         let updated =
             self.knowledge.update_comment(&caller, &comment.id, &comment.etag, &body).await.map_err(status)?;
-        Ok(Response::new(comment_to_proto(updated)))
+        Ok(Response::new(self.named_comments(vec![comment_to_proto(updated)]).await.remove(0)))
     }
 
     async fn delete_article_comment(
