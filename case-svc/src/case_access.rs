@@ -1,23 +1,38 @@
-//! Who may do what with cases and with the case service's reference data. Every use
-//! case asks here and only here.
+//! Who may do what with cases, decided by access-svc (the "Case" object, record
+//! permissions enabled), and with the case service's reference data. Every use case asks
+//! here and only here.
 //!
-//! These are DESIGN.md §4's defaults for the "Case" object (record permissions enabled)
-//! until access-svc's client (`service_kit::access`) is wired in: employees and the
-//! system administrator create, read, update and delete every case; an external user
-//! creates cases and reads and updates the cases they registered. Lists push the same
-//! rule into SQL as a record filter, so they are filtered and paginated in the database.
+//! Cases: creating needs the object's Create operation; reading, messaging and acting on
+//! one needs the operation on that record, and a record the caller may not reach is
+//! NOT_FOUND (never PERMISSION_DENIED). New cases are registered with access so its
+//! default record rules apply (a portal user reaches the cases they registered;
+//! organization-wide visibility is a grant). Lists push access's record filter into SQL
+//! over the grant replica, so they are filtered and paginated in the database.
 
-use service_kit::{Caller, CallerKind};
+use portal_proto::access::ObjectOperation;
+use service_kit::{
+    ApiError, Caller, CallerKind,
+    access::{AccessClient, ListPredicate, list_predicate},
+    db::Database,
+};
 
-use crate::storage::{
-    CaseRecord,
-    cases::{Bind, CaseQuery},
+use crate::{
+    domain::CaseError,
+    storage::{
+        CaseRecord,
+        cases::{Bind, CaseQuery},
+    },
 };
 
 /// The access-svc object that cases are.
 pub const CASE_OBJECT: &str = "Case";
 
-/// Whether the caller is staff: an employee or the system administrator.
+/// The operations a use case asks for.
+pub use portal_proto::access::ObjectOperation as Operation;
+
+/// Whether the caller is staff: an employee or the system administrator. Staff move
+/// cases with TransitionCase and set the staff-only fields; portal users use the portal
+/// actions.
 pub fn is_staff(caller: &Caller) -> bool {
     caller.system_administrator || caller.kind == CallerKind::Employee
 }
@@ -27,21 +42,67 @@ pub fn may_manage_reference_data(caller: &Caller) -> bool {
     is_staff(caller)
 }
 
-/// Whether the caller may reach (read, message, act on) this case.
-pub fn may_reach(caller: &Caller, case: &CaseRecord) -> bool {
-    is_staff(caller) || (caller.kind == CallerKind::External && case.author_user_id == caller.user_id)
+/// The decisions on cases, through access-svc.
+#[derive(Debug, Clone)]
+pub struct CaseAccess {
+    client: AccessClient,
+    database: Database,
 }
 
-/// Whether the caller may register cases.
-pub fn may_create(caller: &Caller) -> bool {
-    is_staff(caller) || caller.kind == CallerKind::External
+fn api(error: ApiError) -> CaseError {
+    CaseError::Api(error)
 }
 
-/// Adds the caller's record filter to a case query.
-pub fn restrict(caller: &Caller, query: &mut CaseQuery) {
-    if is_staff(caller) {
-        return;
+impl CaseAccess {
+    pub fn new(client: AccessClient, database: Database) -> Self {
+        Self { client, database }
     }
-    let placeholder = query.bind(Bind::Text(caller.user_id.clone()));
-    query.conditions.push(format!("author_user_id = {placeholder}"));
+
+    /// Refuses a caller who may not register cases.
+    pub async fn require_create(&self, caller: &Caller) -> Result<(), CaseError> {
+        self.client.require(&caller.user_id, CASE_OBJECT, ObjectOperation::Create, None, &[]).await.map_err(api)?;
+        Ok(())
+    }
+
+    /// Refuses a caller who may not do `operation` on `case`; a case they may not reach
+    /// is NOT_FOUND.
+    pub async fn require_record(
+        &self,
+        caller: &Caller,
+        case: &CaseRecord,
+        operation: ObjectOperation,
+    ) -> Result<(), CaseError> {
+        match self.client.require(&caller.user_id, CASE_OBJECT, operation, Some(&case.id), &[]).await {
+            Ok(_) => Ok(()),
+            Err(ApiError::NotFound { .. }) => Err(CaseError::NotFound { resource: "case", id: case.id.clone() }),
+            Err(error) => Err(api(error)),
+        }
+    }
+
+    /// Registers a new case with access (its author and organization), once.
+    pub async fn register(&self, case: &CaseRecord) -> Result<(), CaseError> {
+        match self.client.register_record(CASE_OBJECT, &case.id, &case.author_user_id, &case.organization_id).await {
+            Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
+            Err(error) => Err(api(error)),
+        }
+    }
+
+    /// Adds the caller's record filter to a case query; false when the caller may read
+    /// no case at all.
+    pub async fn restrict(&self, caller: &Caller, query: &mut CaseQuery) -> Result<bool, CaseError> {
+        let answer =
+            self.client.record_filter(&caller.user_id, CASE_OBJECT, ObjectOperation::Read).await.map_err(api)?;
+        let filter = answer.filter.unwrap_or_default();
+        self.client.sync(&self.database, CASE_OBJECT, filter.min_grants_revision).await.map_err(api)?;
+        let first = query.binds.len() + 1;
+        match list_predicate(&filter, CASE_OBJECT, "cases", "id", "author_user_id", first).map_err(api)? {
+            ListPredicate::Everything => Ok(true),
+            ListPredicate::Nothing => Ok(false),
+            ListPredicate::Where(predicate) => {
+                query.binds.extend(predicate.params.into_iter().map(Bind::Text));
+                query.conditions.push(predicate.sql);
+                Ok(true)
+            }
+        }
+    }
 }

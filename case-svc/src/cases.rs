@@ -8,7 +8,7 @@ use service_kit::{ApiError, Caller, clock::Clock, secrets};
 use crate::{
     agreements::Agreements,
     calendars::to_working,
-    case_access,
+    case_access::{self, CaseAccess, Operation},
     catalog::expected_version,
     directory::{ContactPlace, Directory},
     domain::{
@@ -77,6 +77,7 @@ pub struct Cases {
     pub directory: Directory,
     pub agreements: Agreements,
     pub settings: Settings,
+    pub access: CaseAccess,
     /// The portal's public base URL, for links in emails.
     pub public_base_url: String,
 }
@@ -128,12 +129,12 @@ impl Cases {
         }
     }
 
-    /// A case the caller may reach, else NOT_FOUND (never PERMISSION_DENIED).
-    pub async fn reachable(&self, caller: &Caller, id: &str) -> Result<CaseRecord, CaseError> {
-        match self.store.case(id).await? {
-            Some(case) if case_access::may_reach(caller, &case) => Ok(case),
-            _ => Err(not_found(id)),
-        }
+    /// A case on which the caller may do `operation`, else NOT_FOUND when they may not
+    /// reach it (never PERMISSION_DENIED for the record).
+    pub async fn reachable(&self, caller: &Caller, id: &str, operation: Operation) -> Result<CaseRecord, CaseError> {
+        let case = self.store.case(id).await?.ok_or_else(|| not_found(id))?;
+        self.access.require_record(caller, &case, operation).await?;
+        Ok(case)
     }
 
     /// The view of a case as of now.
@@ -165,11 +166,11 @@ impl Cases {
     }
 
     pub async fn create(&self, caller: &Caller, new: NewCase, request_id: &str) -> Result<CaseView, CaseError> {
-        if !case_access::may_create(caller) {
-            return Err(CaseError::PermissionDenied { message: "you may not register cases".into() });
-        }
+        self.access.require_create(caller).await?;
         if let Some(id) = self.store.created_before(&caller.user_id, "case", request_id).await? {
             let case = self.store.case(&id).await?.ok_or_else(|| not_found(&id))?;
+            // The first attempt may have stopped before access heard of the case.
+            self.access.register(&case).await?;
             return self.view(case).await;
         }
         let staff = case_access::is_staff(caller);
@@ -305,6 +306,7 @@ impl Cases {
         let width = usize::try_from(settings.number_width).unwrap_or(5);
         let case =
             self.store.insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id).await?;
+        self.access.register(&case).await?;
         self.view(case).await
     }
 
@@ -368,13 +370,15 @@ impl Cases {
     }
 
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<CaseView, CaseError> {
-        let case = self.reachable(caller, id).await?;
+        let case = self.reachable(caller, id, Operation::Read).await?;
         self.view(case).await
     }
 
     /// A page of the cases the caller may read; `query` holds the typed filters.
     pub async fn list(&self, caller: &Caller, mut query: CaseQuery) -> Result<Vec<CaseView>, CaseError> {
-        case_access::restrict(caller, &mut query);
+        if !self.access.restrict(caller, &mut query).await? {
+            return Ok(Vec::new());
+        }
         let cases = self.store.list_cases(&query).await?;
         let mut views = Vec::with_capacity(cases.len());
         for case in cases {
@@ -385,7 +389,7 @@ impl Cases {
 
     /// Loads a reachable case and checks the etag.
     async fn for_change(&self, caller: &Caller, id: &str, etag: &str) -> Result<CaseRecord, CaseError> {
-        let case = self.reachable(caller, id).await?;
+        let case = self.reachable(caller, id, Operation::Update).await?;
         if expected_version(etag, "case")?.is_some_and(|v| v != case.version) {
             return Err(CaseError::StaleEtag { resource: "case" });
         }
@@ -581,7 +585,7 @@ impl Cases {
         level: i32,
         notes: String,
     ) -> Result<CaseView, CaseError> {
-        let mut case = self.reachable(caller, id).await?;
+        let mut case = self.reachable(caller, id, Operation::Update).await?;
         if case.author_user_id != caller.user_id {
             return Err(CaseError::PermissionDenied { message: "only the case's author may rate it".into() });
         }
@@ -610,7 +614,7 @@ impl Cases {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<HistoryRecord>, CaseError> {
-        self.reachable(caller, id).await?;
+        self.reachable(caller, id, Operation::Read).await?;
         self.store.case_history(id, kinds, after, limit).await
     }
 }

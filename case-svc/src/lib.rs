@@ -65,6 +65,7 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
         directory,
         agreements: agreements.clone(),
         settings: settings.clone(),
+        access: case_access::CaseAccess::new(service_kit::access::AccessClient::new(context, "case"), database.clone()),
         public_base_url: context.config.public_base_url.trim_end_matches('/').to_owned(),
     };
     api::CaseServices {

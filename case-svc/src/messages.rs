@@ -4,7 +4,7 @@
 use service_kit::{Caller, secrets};
 
 use crate::{
-    case_access,
+    case_access::{self, Operation},
     cases::{Cases, MESSAGE_TEMPLATE, first_response, history},
     domain::{
         CaseError,
@@ -29,7 +29,7 @@ impl Messages {
         request_id: &str,
     ) -> Result<MessageRecord, CaseError> {
         let store = &self.cases.store;
-        let case = self.cases.reachable(caller, case_id).await?;
+        let case = self.cases.reachable(caller, case_id, Operation::Update).await?;
         if let Some(id) = store.created_before(&caller.user_id, "message", request_id).await?
             && let Some(message) = store.message(&id).await?
         {
@@ -94,7 +94,7 @@ impl Messages {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<MessageRecord>, CaseError> {
-        self.cases.reachable(caller, case_id).await?;
+        self.cases.reachable(caller, case_id, Operation::Read).await?;
         self.cases.store.list_messages(case_id, complaints_only, newest_first, after, limit).await
     }
 }
