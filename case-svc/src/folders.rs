@@ -1,9 +1,11 @@
-//! Folder use cases: a user's saved filters of the list sections. A folder is only
-//! ever reached through its owner, so another user's folder is NOT_FOUND. The stored
+//! Folder use cases: a user's saved filters of the list sections, for users whom
+//! access-svc grants the system operation "CanUseFolders" (every external user by
+//! default). A folder is only ever reached through its owner, so another user's folder
+//! is NOT_FOUND. The stored
 //! filter is opaque here (the adapter encodes and checks it); lists apply it through
 //! [`Folders::folder_of_section`].
 
-use service_kit::{Caller, clock::Clock};
+use service_kit::{Caller, access::AccessClient, clock::Clock};
 
 use crate::{
     domain::{
@@ -17,10 +19,14 @@ use crate::{
     },
 };
 
+/// The system operation that lets a user use folders.
+pub const USE_FOLDERS: &str = "CanUseFolders";
+
 #[derive(Debug, Clone)]
 pub struct Folders {
     store: FolderStore,
     clock: Clock,
+    access: AccessClient,
 }
 
 fn folder_not_found(id: &str) -> KnowledgeError {
@@ -43,8 +49,19 @@ fn refused(refusal: Refusal) -> KnowledgeError {
 }
 
 impl Folders {
-    pub fn new(store: FolderStore, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: FolderStore, clock: Clock, access: AccessClient) -> Self {
+        Self { store, clock, access }
+    }
+
+    /// Refuses a caller whom access-svc does not grant the use of folders.
+    async fn require_use(&self, caller: &Caller) -> Result<(), KnowledgeError> {
+        if self.access.check_system_operation(&caller.user_id, USE_FOLDERS).await? {
+            return Ok(());
+        }
+        Err(KnowledgeError::Denied(
+            "FOLDERS_NOT_GRANTED",
+            format!("you may not use folders (system operation {USE_FOLDERS}); ask your administrator"),
+        ))
     }
 
     /// Checks that `parent_id` ('' for none) is a folder of the caller in `section`.
@@ -69,6 +86,7 @@ impl Folders {
         fields: &FolderFields,
         request_id: &str,
     ) -> Result<FolderRecord, KnowledgeError> {
+        self.require_use(caller).await?;
         self.check_parent(caller, section, &fields.parent_id).await?;
         let now = self.clock.now();
         let key = RequestKey { user_id: &caller.user_id, kind: "folder", request_id };
@@ -81,6 +99,7 @@ impl Folders {
 
     /// One folder of the caller.
     pub async fn folder(&self, caller: &Caller, id: &str) -> Result<FolderRecord, KnowledgeError> {
+        self.require_use(caller).await?;
         self.store.folder(id, &caller.user_id).await?.ok_or_else(|| folder_not_found(id))
     }
 
@@ -103,6 +122,7 @@ impl Folders {
         after: Option<(String, String)>,
         limit: i64,
     ) -> Result<Vec<FolderRecord>, KnowledgeError> {
+        self.require_use(caller).await?;
         self.store.list(&caller.user_id, section, after, limit).await
     }
 
@@ -139,6 +159,7 @@ impl Folders {
 
     /// Deletes a childless folder of the caller (never the records it shows).
     pub async fn delete(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
+        self.require_use(caller).await?;
         let version = if etag.is_empty() { None } else { Some(version_of(etag)?) };
         match self.store.delete(id, &caller.user_id, version).await? {
             Change::Done(true) => Ok(()),

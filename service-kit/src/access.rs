@@ -51,10 +51,10 @@
 use std::sync::Arc;
 
 use portal_proto::access::{
-    AccessQuery, CheckRequest, CheckResult, ColumnMask, DecisionLevel, DenialReason, Grantee, ObjectOperation,
-    PullRecordGrantChangesRequest, RecordFilter, RecordFilterMode, RecordFilterRequest, RecordFilterResponse,
-    RecordGrantSource, RecordRight, RegisterRecordRequest, RegisterRecordResponse, ShareRecordRequest,
-    ShareRecordResponse, UnregisterRecordRequest, UnregisterRecordResponse, UnshareRecordRequest,
+    AccessQuery, CheckRequest, CheckResult, CheckSystemOperationRequest, ColumnMask, DecisionLevel, DenialReason,
+    Grantee, ObjectOperation, PullRecordGrantChangesRequest, RecordFilter, RecordFilterMode, RecordFilterRequest,
+    RecordFilterResponse, RecordGrantSource, RecordRight, RegisterRecordRequest, RegisterRecordResponse,
+    ShareRecordRequest, ShareRecordResponse, UnregisterRecordRequest, UnregisterRecordResponse, UnshareRecordRequest,
     UnshareRecordResponse, access_internal_service_client::AccessInternalServiceClient,
 };
 use sqlx::Row;
@@ -183,6 +183,16 @@ impl AccessClient {
     ) -> Result<CheckResult, ApiError> {
         let result = self.check(subject_user_id, object_code, operation, record_id, columns).await?;
         if result.allowed { Ok(result) } else { Err(denial_error(&result, object_code, record_id)) }
+    }
+
+    /// May `subject_user_id` perform the system operation `operation_code` (e.g.
+    /// "CanUseFolders")? A denial is an answer (`false`), not an error.
+    pub async fn check_system_operation(&self, subject_user_id: &str, operation_code: &str) -> Result<bool, ApiError> {
+        let request = CheckSystemOperationRequest {
+            operation_code: operation_code.to_owned(),
+            subject_user_id: subject_user_id.to_owned(),
+        };
+        Ok(self.call(|mut c| async move { c.check_system_operation(request).await }).await?.allowed)
     }
 
     /// Registers a new record (applies the default record rules).

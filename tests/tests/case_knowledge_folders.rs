@@ -14,7 +14,11 @@ use prost_types::FieldMask;
 use support_knowledge::*;
 use tonic::Code;
 
-suite_tests!(folders_are_private_and_filter_the_knowledge_base, folders_form_a_tree_of_unique_names_without_cycles);
+suite_tests!(
+    folders_are_private_and_filter_the_knowledge_base,
+    folders_form_a_tree_of_unique_names_without_cycles,
+    folders_need_the_can_use_folders_grant,
+);
 
 fn kb_folder(name: &str, parent: &str, filter: Option<ArticleFilter>) -> Folder {
     Folder {
@@ -152,4 +156,26 @@ async fn folders_form_a_tree_of_unique_names_without_cycles(suite: Suite) {
         request.page_token = page.next_page_token;
     }
     assert_eq!(names, ["A", "b", "c", "Network"]);
+}
+
+async fn folders_need_the_can_use_folders_grant(suite: Suite) {
+    use portal_proto::access::{
+        DeleteSystemOperationGrantRequest, system_operation_service_client::SystemOperationServiceClient,
+    };
+    let admin = suite.admin_token().await;
+    let (_, user) = external_user(&suite, &admin, "folderless@example.com").await;
+    let kept = create_folder(&suite, &user, kb_folder("Kept", "", None)).await.unwrap();
+    // Withdraw the default grant of "CanUseFolders" to every external user.
+    let request = DeleteSystemOperationGrantRequest { id: "default-so-folders".into(), etag: String::new() };
+    SystemOperationServiceClient::new(suite.channel())
+        .delete_system_operation_grant(authed(request, &admin))
+        .await
+        .unwrap();
+    let refused = create_folder(&suite, &user, kb_folder("New", "", None)).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused)), (Code::PermissionDenied, "FOLDERS_NOT_GRANTED".into()));
+    let get = GetFolderRequest { id: kept.id.clone() };
+    assert_eq!(folders(&suite).get_folder(authed(get, &user)).await.unwrap_err().code(), Code::PermissionDenied);
+    assert_eq!(titles_in(&suite, &user, &kept.id).await.unwrap_err().code(), Code::PermissionDenied);
+    // The system administrator keeps them.
+    create_folder(&suite, &admin, kb_folder("Admin's", "", None)).await.unwrap();
 }

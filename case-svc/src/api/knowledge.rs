@@ -52,10 +52,10 @@ pub async fn routes(
     let knowledge = KnowledgeBase::new(
         KnowledgeStore::new(database.clone()),
         context.clock.clone(),
-        ArticleAccess::new(access),
+        ArticleAccess::new(access.clone()),
         directory,
     );
-    let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone());
+    let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone(), access.clone());
     let attachments = Attachments {
         store: AttachmentStore::new(database.clone()),
         knowledge: knowledge.clone(),
