@@ -71,6 +71,17 @@ impl AccessLink {
         .await
     }
 
+    /// Tells access that a role was deleted: its grants go.
+    pub async fn role_removed(&self, role_id: &str) -> Result<(), IdentityError> {
+        let grantee = Grantee { subject: Some(Subject::RoleId(role_id.into())) };
+        let request = RemoveGranteeRequest { grantee: Some(grantee) };
+        self.tell(|mut client| {
+            let request = request.clone();
+            async move { client.remove_grantee(request).await.map(drop) }
+        })
+        .await
+    }
+
     /// Tells access that an organization was deleted: its grants go.
     pub async fn organization_removed(&self, organization_id: &str) -> Result<(), IdentityError> {
         let grantee = Grantee { subject: Some(Subject::OrganizationId(organization_id.into())) };

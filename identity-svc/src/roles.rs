@@ -13,7 +13,7 @@ use crate::{
         roles::{self, RoleFacts},
         user::UserKind,
     },
-    storage::{AuditEntry, MembershipRecord, NewRole, RoleRecord, Store, UserRecord},
+    storage::{AuditEntry, MembershipRecord, NewRole, RoleFilter, RoleRecord, Store, UserRecord},
 };
 
 /// The kinds of role a caller may create (organizations come from OrganizationService).
@@ -32,6 +32,14 @@ pub struct CreateRole {
     pub parent_role_id: String,
     pub organization_id: String,
     pub description: String,
+}
+
+/// What UpdateRole changes: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct RoleChanges {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub parent_role_id: Option<String>,
 }
 
 /// How a user belongs to a role.
@@ -388,6 +396,187 @@ impl Roles {
         Ok(removed)
     }
 
+    /// The roles the caller may see matching `filter`, by display name then id.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: RoleFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<RoleRecord>, IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        if !actor.caller.system_administrator && actor.caller.kind != service_kit::CallerKind::Employee {
+            filter.visible_organization = Some(actor.organization_id.clone().unwrap_or_default());
+        }
+        filter.name_key = match filter.name_key.trim().to_lowercase().as_str() {
+            "all portal users" => "all external users".to_owned(),
+            other => other.to_owned(),
+        };
+        self.store.roles(&filter, after, limit).await
+    }
+
+    /// A role the actor may change or delete: built-in roles and organizations are refused.
+    async fn changeable(&self, actor: &Actor, id: &str) -> Result<RoleRecord, IdentityError> {
+        let role = self.assignable_by(actor, id).await?;
+        if role.kind == "organization" {
+            return Err(IdentityError::Refused(
+                "USE_ORGANIZATION_SERVICE",
+                "an organization's own role is changed through OrganizationService".into(),
+            ));
+        }
+        if !role.well_known.is_empty() {
+            return Err(IdentityError::Refused("ROLE_BUILTIN", "built-in roles cannot be changed or deleted".into()));
+        }
+        if role.user_kind == "employee" && !actor.caller.system_administrator {
+            return Err(IdentityError::NotAllowed("employee roles are changed by system administrators"));
+        }
+        Ok(role)
+    }
+
+    /// Renames, describes or moves a role within its kind of user and organization.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        changes: RoleChanges,
+    ) -> Result<RoleRecord, IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        let before = self.changeable(&actor, id).await?;
+        if !etag.is_empty() && etag != before.version.to_string() {
+            return Err(IdentityError::Stale("role"));
+        }
+        let mut after = before.clone();
+        if let Some(name) = &changes.display_name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 250 {
+                return Err(IdentityError::Invalid(vec![("role.display_name", "must be 1 to 250 characters".into())]));
+            }
+            after.display_name = name.to_owned();
+        }
+        if let Some(description) = &changes.description {
+            if description.chars().count() > 1000 {
+                return Err(IdentityError::Invalid(vec![(
+                    "role.description",
+                    "must be at most 1,000 characters".into(),
+                )]));
+            }
+            after.description = description.clone();
+        }
+        if let Some(parent_id) = changes.parent_role_id.as_deref().filter(|p| Some(*p) != before.parent_id.as_deref()) {
+            let chain = self.store.role_with_ancestors(parent_id).await?;
+            let parent = chain.first().ok_or_else(|| IdentityError::NotFound("role", parent_id.to_owned()))?;
+            if chain.iter().any(|ancestor| ancestor.id == before.id) {
+                return Err(IdentityError::InvalidBecause(
+                    "role.parent_role_id",
+                    "is the role itself or one of its descendants".into(),
+                    "ROLE_CYCLE",
+                ));
+            }
+            if parent.user_kind != before.user_kind || (parent.kind == "functional") != (before.kind == "functional") {
+                return Err(IdentityError::InvalidBecause(
+                    "role.parent_role_id",
+                    "must be a role of the same kind and for the same kind of user".into(),
+                    "ROLE_KIND_MISMATCH",
+                ));
+            }
+            if parent.organization_id != before.organization_id {
+                return Err(IdentityError::Refused(
+                    "ROLE_ORGANIZATION_FIXED",
+                    "a role cannot move into or out of an organization".into(),
+                ));
+            }
+            after.parent_id = Some(parent.id.clone());
+        }
+        let moved = after.parent_id != before.parent_id;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if Store::sibling_named(&mut tx, after.parent_id.as_deref().unwrap_or_default(), &after.display_name, id)
+            .await?
+        {
+            return Err(IdentityError::AlreadyExists(
+                "ROLE_NAME_USED",
+                format!("a sibling role is already named '{}'", after.display_name),
+            ));
+        }
+        if !Store::update_role(&mut tx, &after, now).await? {
+            return Err(IdentityError::Stale("role"));
+        }
+        if moved {
+            Store::bump_role_tree_epoch(&mut tx).await?;
+        }
+        let snapshot = |role: &RoleRecord| {
+            serde_json::json!({ "display_name": role.display_name, "description": role.description, "parent_role_id": role.parent_id })
+                .to_string()
+        };
+        Store::record_audit(
+            &mut tx,
+            role_audit(caller, "role.update", &before, snapshot(&before), snapshot(&after)),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        if moved {
+            self.access.roles_changed(vec![id.to_owned()]).await?;
+        }
+        self.store.role(id).await?.ok_or_else(|| IdentityError::NotFound("role", id.to_owned()))
+    }
+
+    /// Deletes a role without subordinate roles; its direct memberships end with it when
+    /// `force`, otherwise members refuse the deletion.
+    pub async fn delete(&self, caller: &Caller, id: &str, etag: &str, force: bool) -> Result<(), IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        let before = self.changeable(&actor, id).await?;
+        if !etag.is_empty() && etag != before.version.to_string() {
+            return Err(IdentityError::Stale("role"));
+        }
+        if self.store.child_count(id).await? > 0 {
+            return Err(IdentityError::Refused(
+                "ROLE_HAS_CHILDREN",
+                "roles sit under this one: delete or move them first".into(),
+            ));
+        }
+        if !force && !self.store.members_page(id, "", 1).await?.is_empty() {
+            return Err(IdentityError::Refused(
+                "ROLE_HAS_MEMBERS",
+                "users are members of this role: remove them first, or delete with force".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let members = Store::delete_role(&mut tx, id).await?;
+        let before_json = serde_json::json!({ "display_name": before.display_name, "members": members }).to_string();
+        Store::record_audit(&mut tx, role_audit(caller, "role.delete", &before, before_json, String::new()), now)
+            .await?;
+        tx.commit().await?;
+        self.access.role_removed(id).await?;
+        self.access.users_changed(members).await
+    }
+
+    /// Direct members of a role the caller may see, by user id after `after_user_id`.
+    pub async fn members(
+        &self,
+        caller: &Caller,
+        role_id: &str,
+        after_user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MembershipRecord>, IdentityError> {
+        self.get(caller, role_id).await?;
+        let actor = self.authority.actor(caller).await?;
+        let mut visible = Vec::new();
+        for membership in self.store.members_page(role_id, after_user_id, limit).await? {
+            // External callers see only the members they may read (their organization's).
+            let readable = match self.store.user(&membership.user_id).await? {
+                Some(user) => actor.may_read_user(user.as_target()),
+                None => false,
+            };
+            if readable {
+                visible.push(membership);
+            }
+        }
+        Ok(visible)
+    }
+
     /// The roles a user belongs to: direct memberships, and with `include_inherited` also
     /// the implied root and organization and every role above them.
     pub async fn memberships_of(
@@ -462,5 +651,24 @@ impl Roles {
             ))
         });
         Ok(found)
+    }
+}
+
+fn role_audit<'a>(
+    caller: &'a Caller,
+    action: &'a str,
+    role: &'a RoleRecord,
+    before_json: String,
+    after_json: String,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        actor: caller,
+        action,
+        resource_type: "role",
+        resource_id: &role.id,
+        organization_id: role.organization_id.as_deref().unwrap_or_default(),
+        before_json,
+        after_json,
+        request_id: "",
     }
 }

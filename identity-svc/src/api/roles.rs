@@ -7,8 +7,8 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain::user::UserKind,
-    roles::{CreatableKind, CreateRole, Membership, Roles, Source},
-    storage::{MembershipRecord, RoleRecord},
+    roles::{CreatableKind, CreateRole, Membership, RoleChanges, Roles, Source},
+    storage::{MembershipRecord, RoleFilter, RoleRecord},
 };
 
 #[derive(Debug, Clone)]
@@ -190,19 +190,132 @@ impl RoleService for RoleApi {
     ) -> Result<Response<pb::ListRoleMembershipsResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.user_id.is_empty() || !r.role_id.is_empty() || !r.member_role_id.is_empty() {
-            return Err(Status::unimplemented(
-                "ListRoleMemberships lists a user's roles (user_id) for now; by role_id or member_role_id it is not implemented yet",
-            ));
+        let page_size = paging::page_size(r.page_size)?;
+        match (r.role_id.is_empty(), r.user_id.is_empty(), r.member_role_id.is_empty()) {
+            (true, false, true) => {
+                if !r.page_token.is_empty() {
+                    return Err(ApiError::invalid("page_token", "a user's roles fit on one page; send no token").into());
+                }
+                let memberships = self.roles.memberships_of(&caller, &r.user_id, r.include_inherited).await?;
+                Ok(Response::new(pb::ListRoleMembershipsResponse {
+                    memberships: memberships.into_iter().map(membership_to_proto).collect(),
+                    next_page_token: String::new(),
+                }))
+            }
+            (false, true, true) => {
+                if r.include_inherited {
+                    return Err(Status::unimplemented(
+                        "include_inherited with role_id (members of descendant roles) is not implemented yet",
+                    ));
+                }
+                let after = if r.page_token.is_empty() {
+                    String::new()
+                } else {
+                    paging::text_position(&r.page_token)?.map(|(_, id)| id).unwrap_or_default()
+                };
+                let mut members = self.roles.members(&caller, &r.role_id, &after, page_size + 1).await?;
+                let next_page_token = if members.len() as i64 > page_size {
+                    members.truncate(page_size as usize);
+                    members.last().map(|m| paging::text_token("", &m.user_id)).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                Ok(Response::new(pb::ListRoleMembershipsResponse {
+                    memberships: members.into_iter().map(direct).collect(),
+                    next_page_token,
+                }))
+            }
+            (true, true, false) => Err(Status::unimplemented(
+                "member_role_id: roles as members of functional roles are not implemented yet",
+            )),
+            _ => Err(ApiError::invalid("role_id", "name exactly one of role_id, user_id and member_role_id").into()),
         }
-        paging::page_size(r.page_size)?;
-        if !r.page_token.is_empty() {
-            return Err(ApiError::invalid("page_token", "a user's roles fit on one page; send no token").into());
-        }
-        let memberships = self.roles.memberships_of(&caller, &r.user_id, r.include_inherited).await?;
-        Ok(Response::new(pb::ListRoleMembershipsResponse {
-            memberships: memberships.into_iter().map(membership_to_proto).collect(),
-            next_page_token: String::new(),
+    }
+
+    async fn list_roles(
+        &self,
+        request: Request<pb::ListRolesRequest>,
+    ) -> Result<Response<pb::ListRolesResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let stored = |kind: &str| kind.to_owned();
+        let filter = RoleFilter {
+            kind: match r.kind() {
+                pb::RoleKind::Unspecified => String::new(),
+                pb::RoleKind::Organizational => stored("organizational"),
+                pb::RoleKind::Organization => stored("organization"),
+                pb::RoleKind::Functional => stored("functional"),
+            },
+            user_kind: match r.user_kind() {
+                pb::UserKind::Unspecified => String::new(),
+                pb::UserKind::Employee => stored("employee"),
+                pb::UserKind::External => stored("external"),
+            },
+            parent_role_id: r.parent_role_id.clone(),
+            descendants_of_role_id: r.descendants_of_role_id.clone(),
+            organization_id: r.organization_id.clone(),
+            name_key: r.name.clone(),
+            well_known: match r.well_known() {
+                pb::WellKnownRole::Unspecified => String::new(),
+                pb::WellKnownRole::AllExternalUsers => stored("all_external_users"),
+                pb::WellKnownRole::AllEmployees => stored("all_employees"),
+                pb::WellKnownRole::Partners => stored("partners"),
+                pb::WellKnownRole::PartnerPortalUsers => stored("partner_portal_users"),
+            },
+            visible_organization: None,
+        };
+        let mut roles = self.roles.list(&caller, filter, after, page_size + 1).await?;
+        let next_page_token = if roles.len() as i64 > page_size {
+            roles.truncate(page_size as usize);
+            roles.last().map(|role| paging::text_token(&role.display_name, &role.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListRolesResponse {
+            roles: roles.into_iter().map(role_to_proto).collect(),
+            next_page_token,
         }))
+    }
+
+    async fn update_role(&self, request: Request<pb::UpdateRoleRequest>) -> Result<Response<pb::Role>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let role = r.role.ok_or_else(|| ApiError::invalid("role", "is required"))?;
+        if role.id.is_empty() {
+            return Err(ApiError::invalid("role.id", "is required").into());
+        }
+        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
+        }
+        let mut changes = RoleChanges::default();
+        for path in &paths {
+            match path.as_str() {
+                "display_name" => changes.display_name = Some(role.display_name.clone()),
+                "description" => changes.description = Some(role.description.clone()),
+                "parent_role_id" => changes.parent_role_id = Some(role.parent_role_id.clone()),
+                other => {
+                    return Err(ApiError::invalid(
+                        "update_mask",
+                        format!("'{other}' cannot be changed; updatable: display_name, description, parent_role_id"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let updated = self.roles.update(&caller, &role.id, &role.etag, changes).await?;
+        Ok(Response::new(role_to_proto(updated)))
+    }
+
+    async fn delete_role(&self, request: Request<pb::DeleteRoleRequest>) -> Result<Response<()>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.id.is_empty() {
+            return Err(ApiError::invalid("id", "is required").into());
+        }
+        self.roles.delete(&caller, &r.id, &r.etag, r.force).await?;
+        Ok(Response::new(()))
     }
 }

@@ -20,7 +20,7 @@ pub use directory::{AccountSummaryRow, ContactSummaryRow, UserSummaryRow};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use mail_outbox::{OutboxRow, OutgoingEmail};
 pub use organizations::{OrganizationFilter, OrganizationRow};
-pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleRecord};
+pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleFilter, RoleRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
 pub use tokens::{InvitationFilter, InvitationRecord, NewInvitation, NewToken, RegistrationRecord, TokenRecord};

@@ -226,12 +226,123 @@ impl Store {
             .fetch_all(&self.db.pool)
             .await?)
     }
+}
 
-    /// The direct members of a role.
-    pub async fn members_of(&self, role_id: &str) -> Result<Vec<MembershipRecord>, IdentityError> {
-        Ok(sqlx::query_as("SELECT * FROM role_user_members WHERE role_id = $1 ORDER BY user_id")
-            .bind(role_id)
-            .fetch_all(&self.db.pool)
-            .await?)
+/// What ListRoles filters by; empty strings and `None` do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct RoleFilter {
+    pub kind: String,
+    pub user_kind: String,
+    pub parent_role_id: String,
+    pub descendants_of_role_id: String,
+    pub organization_id: String,
+    /// Lowercased exact name.
+    pub name_key: String,
+    pub well_known: String,
+    /// For external callers: only built-in roles and the roles of this organization.
+    pub visible_organization: Option<String>,
+}
+
+impl Store {
+    /// Up to `limit` roles matching `filter`, by display name then id, after `after`.
+    pub async fn roles(
+        &self,
+        filter: &RoleFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<RoleRecord>, IdentityError> {
+        let (after_name, after_id) = after.unwrap_or_default();
+        let (restricted, organization) = match &filter.visible_organization {
+            Some(organization) => (1_i16, organization.as_str()),
+            None => (0, ""),
+        };
+        Ok(sqlx::query_as(
+            "WITH RECURSIVE below (id) AS ( \
+                 SELECT id FROM roles WHERE parent_id = $5 \
+                 UNION SELECT r.id FROM roles r JOIN below b ON r.parent_id = b.id) \
+             SELECT * FROM roles WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR user_kind = $2) \
+             AND ($3 = '' OR parent_id = $3) AND ($4 = '' OR organization_id = $4) \
+             AND ($5 = '' OR id IN (SELECT id FROM below)) AND ($6 = '' OR name_key = $6) \
+             AND ($7 = '' OR well_known = $7) \
+             AND ($8 = 0 OR well_known <> '' OR organization_id = $9) \
+             AND ($10 = '' OR display_name > $11 OR (display_name = $11 AND id > $10)) \
+             ORDER BY display_name, id LIMIT $12",
+        )
+        .bind(&filter.kind)
+        .bind(&filter.user_kind)
+        .bind(&filter.parent_role_id)
+        .bind(&filter.organization_id)
+        .bind(&filter.descendants_of_role_id)
+        .bind(&filter.name_key)
+        .bind(&filter.well_known)
+        .bind(restricted)
+        .bind(organization)
+        .bind(after_id)
+        .bind(after_name)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
+    /// Rewrites a role's name, description and parent when its version is still `version`.
+    pub async fn update_role(
+        connection: &mut AnyConnection,
+        role: &RoleRecord,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let changed = sqlx::query(
+            "UPDATE roles SET display_name = $1, name_key = $2, description = $3, parent_id = $4, updated_at = $5, \
+             version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(&role.display_name)
+        .bind(role.display_name.to_lowercase())
+        .bind(&role.description)
+        .bind(&role.parent_id)
+        .bind(now)
+        .bind(&role.id)
+        .bind(role.version)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// How many roles sit directly under `id`.
+    pub async fn child_count(&self, id: &str) -> Result<i64, IdentityError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM roles WHERE parent_id = $1").bind(id).fetch_one(&self.db.pool).await?;
+        Ok(count)
+    }
+
+    /// Deletes a role and its direct memberships; returns the users who were in it.
+    pub async fn delete_role(connection: &mut AnyConnection, id: &str) -> Result<Vec<String>, IdentityError> {
+        let members: Vec<(String,)> =
+            sqlx::query_as("DELETE FROM role_user_members WHERE role_id = $1 RETURNING user_id")
+                .bind(id)
+                .fetch_all(&mut *connection)
+                .await?;
+        for (user_id,) in &members {
+            Store::bump_access_epoch(&mut *connection, user_id).await?;
+        }
+        sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(&mut *connection).await?;
+        Store::bump_role_tree_epoch(connection).await?;
+        Ok(members.into_iter().map(|(user_id,)| user_id).collect())
+    }
+
+    /// Up to `limit` direct memberships of a role, by user id, after `after_user_id`.
+    pub async fn members_page(
+        &self,
+        role_id: &str,
+        after_user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MembershipRecord>, IdentityError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM role_user_members WHERE role_id = $1 AND user_id > $2 ORDER BY user_id LIMIT $3",
+        )
+        .bind(role_id)
+        .bind(after_user_id)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
     }
 }
