@@ -224,6 +224,29 @@ impl Authority {
         }
     }
 
+    /// A contact of a partner: NOT_FOUND when unknown, FAILED_PRECONDITION
+    /// CONTACT_NOT_OF_PARTNER when it belongs to another account. Returns its full name.
+    pub async fn partner_contact(&self, contact_id: &str, partner_account_id: &str) -> Result<String, PartnerError> {
+        let contacts = self
+            .identity()?
+            .batch_get_contacts(idpb::BatchGetContactsRequest { contact_ids: vec![contact_id.to_owned()] })
+            .await
+            .map_err(|status| upstream_error("read the contact", status))?
+            .into_inner();
+        let contact = contacts
+            .contacts
+            .into_iter()
+            .find(|c| c.contact_id == contact_id)
+            .ok_or_else(|| PartnerError::NotFound("contact", contact_id.to_owned()))?;
+        if contact.account_id != partner_account_id {
+            return Err(PartnerError::Refused(
+                "CONTACT_NOT_OF_PARTNER",
+                format!("contact '{contact_id}' does not belong to the partner's account"),
+            ));
+        }
+        Ok(contact.full_name)
+    }
+
     /// A partner account: NOT_FOUND when unknown, FAILED_PRECONDITION
     /// ACCOUNT_NOT_PARTNER when not of type Partner or bound to no organization.
     pub async fn partner_account(&self, account_id: &str) -> Result<PartnerAccount, PartnerError> {

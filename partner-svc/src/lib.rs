@@ -13,13 +13,13 @@ pub mod lookups;
 pub mod partnerships;
 pub mod program;
 pub mod storage;
+pub mod trainings;
 
 use portal_proto::partner::{
-    lead_service_server::LeadServiceServer,
-    opportunity_service_server::OpportunityServiceServer,
+    lead_service_server::LeadServiceServer, opportunity_service_server::OpportunityServiceServer,
     partner_lookup_service_server::PartnerLookupServiceServer,
     partner_program_service_server::PartnerProgramServiceServer,
-    partner_training_service_server::{PartnerTrainingService, PartnerTrainingServiceServer},
+    partner_training_service_server::PartnerTrainingServiceServer,
     partnership_service_server::PartnershipServiceServer,
 };
 use service_kit::{ServiceContext, ServiceModule, StartError, db::Database, service_routes};
@@ -28,22 +28,17 @@ pub use storage::MIGRATIONS;
 
 use crate::{
     activity::Activity,
-    api::{LeadApi, LookupApi, OpportunityApi, PartnershipApi, ProgramApi},
+    api::{LeadApi, LookupApi, OpportunityApi, PartnershipApi, ProgramApi, TrainingApi},
     authority::Authority,
     lookups::Lookups,
     partnerships::Partnerships,
     program::Program,
     storage::Store,
+    trainings::Trainings,
 };
 
 /// The area name, used for the database and the upstream map.
 pub const AREA: &str = "partner";
-
-/// Trainings and certifications are not built yet: every method answers UNIMPLEMENTED.
-#[derive(Debug, Clone, Copy)]
-pub struct TrainingsNotBuilt;
-
-impl PartnerTrainingService for TrainingsNotBuilt {}
 
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
@@ -54,6 +49,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let program = Program::new(store.clone(), authority.clone(), clock.clone());
     let activity = Activity::new(store.clone(), authority.clone(), program.clone(), clock.clone());
     let partnerships = Partnerships::new(store.clone(), authority.clone(), program.clone(), clock.clone());
+    let trainings = Trainings::new(store.clone(), authority.clone(), program.clone(), clock.clone());
     let lookups = Lookups::new(store, authority, clock);
     let (routes, services) = service_routes!(context;
         PartnerLookupServiceServer<LookupApi>(LookupApi { lookups }) as Public,
@@ -61,7 +57,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         PartnerProgramServiceServer<ProgramApi>(ProgramApi { program }) as Public,
         LeadServiceServer<LeadApi>(LeadApi { activity: activity.clone() }) as Public,
         OpportunityServiceServer<OpportunityApi>(OpportunityApi { activity }) as Public,
-        PartnerTrainingServiceServer<TrainingsNotBuilt>(TrainingsNotBuilt) as Public,
+        PartnerTrainingServiceServer<TrainingApi>(TrainingApi { trainings }) as Public,
     );
     Ok(ServiceModule { area: AREA, routes, services, database })
 }

@@ -28,7 +28,7 @@ use crate::{
     },
     storage::{
         LevelParameterRecord, ParameterCategoryRecord, ParameterTypeRecord, PartnerLevelRecord, PartnerTypeRecord,
-        PartnershipRecord, PromotionRecord, Store, Value,
+        PartnershipRecord, PromotionRecord, Store, TrainingRecord, Value,
     },
 };
 
@@ -82,6 +82,10 @@ pub struct ProgramView {
     pub promotions: Vec<PromotionRecord>,
     pub analytics: Vec<Figures>,
     pub analytics_total: Option<Figures>,
+    /// The partner's trainings and certifications, most recent first (at most 100).
+    pub trainings: Vec<TrainingRecord>,
+    /// Distinct contacts holding a certification valid now.
+    pub certified_experts: i64,
     pub as_of: Millis,
 }
 
@@ -184,10 +188,12 @@ impl Program {
     /// Evaluates a partnership as it is stored, without writing anything.
     async fn evaluated(&self, partnership: PartnershipRecord) -> Result<Evaluated, PartnerError> {
         let ladder = self.ladder(&partnership.partner_type_id).await?;
-        let events = self
+        let mut events = self
             .store
             .activity(&partnership.partner_account_id, partnership.counting_since, &partnership.currency_code)
             .await?;
+        let trainings = self.store.trainings_of(&partnership.partner_account_id).await?;
+        events.extend(trainings.iter().filter_map(TrainingRecord::event));
         let evaluation =
             points::evaluate(&standing(&partnership), &ladder, window(&partnership), &events, self.clock.now());
         Ok(Evaluated { partnership, ladder, evaluation })
@@ -360,6 +366,11 @@ impl Program {
             .map(|t| t.name)
             .unwrap_or_default();
         let promotions = self.store.promotions(&partnership.id, (None, None), None, 20).await?;
+        let mut trainings = self.store.trainings_of(&partnership.partner_account_id).await?;
+        let now = self.clock.now();
+        let held: Vec<_> = trainings.iter().filter_map(TrainingRecord::event).collect();
+        let certified_experts = points::certified_experts(&held, now);
+        trainings.truncate(100);
         let evaluated = self.evaluated(partnership).await?;
         Ok(ProgramView {
             evaluated,
@@ -367,7 +378,9 @@ impl Program {
             promotions,
             analytics,
             analytics_total,
-            as_of: self.clock.now(),
+            trainings,
+            certified_experts,
+            as_of: now,
         })
     }
 

@@ -28,6 +28,7 @@ suite_tests!(
     base_lookup_rows_cannot_be_deleted_but_custom_ones_can,
     a_lead_another_partner_registered_is_flagged_without_naming_that_partner,
     parallel_activity_promotes_once_and_parallel_partnerships_make_one,
+    certified_experts_earn_their_points_and_show_in_the_program,
 );
 
 async fn program(suite: &Suite, token: &str, partner_account_id: &str) -> Result<PartnerProgram, tonic::Status> {
@@ -552,4 +553,102 @@ async fn parallel_activity_promotes_once_and_parallel_partnerships_make_one(suit
     let silver = shown.next_tier.unwrap();
     let leads_now = silver.obligations.iter().find(|o| o.category_name == "Leads number").unwrap();
     assert_eq!(leads_now.actual_value, "2");
+}
+
+async fn certified_experts_earn_their_points_and_show_in_the_program(suite: Suite) {
+    use portal_proto::partner::{
+        CreatePartnerTrainingRequest, GetPartnerTrainingRequest, ListPartnerTrainingsRequest, PartnerTraining,
+        TrainingKind, partner_training_service_client::PartnerTrainingServiceClient,
+    };
+    let admin = suite.admin_token().await;
+    let reseller = partner(&suite, &admin, "Certified Resellers").await;
+    let other = partner(&suite, &admin, "Other Resellers").await;
+    reseller_partnership(&suite, &admin, &reseller).await.unwrap();
+    tick(&suite);
+    for i in 0..10 {
+        lead(&suite, &reseller.token, &format!("Lead {i}"), "").await.unwrap();
+    }
+    tick(&suite);
+    opportunity(&suite, &reseller.token, "Deal", "100000", OpportunityCloseState::Won).await.unwrap();
+    tick(&suite);
+    assert_eq!(program(&suite, &reseller.token, "").await.unwrap().current_level.unwrap().name, "Bronze");
+
+    let mut trainings = PartnerTrainingServiceClient::new(suite.channel());
+    let today = {
+        let shown = program(&suite, &reseller.token, "").await.unwrap();
+        shown.start_date
+    };
+    let record = |contact: &str, kind: TrainingKind, expiry: &str| CreatePartnerTrainingRequest {
+        partner_training: Some(PartnerTraining {
+            partner_account_id: reseller.account_id.clone(),
+            contact_id: contact.into(),
+            title: "Certified sales engineer".into(),
+            kind: kind.into(),
+            completion_date: today.clone(),
+            expiry_date: expiry.into(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    // Partner users read but do not record; a contact of another partner is refused.
+    let denied = trainings
+        .create_partner_training(authed(record(&reseller.contact_id, TrainingKind::Certification, ""), &reseller.token))
+        .await;
+    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    let foreign = trainings
+        .create_partner_training(authed(record(&other.contact_id, TrainingKind::Certification, ""), &admin))
+        .await
+        .unwrap_err();
+    assert_eq!((foreign.code(), reason(&foreign).as_str()), (Code::FailedPrecondition, "CONTACT_NOT_OF_PARTNER"));
+    let bad = trainings
+        .create_partner_training(authed(record(&reseller.contact_id, TrainingKind::Training, "2099-01-01"), &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+
+    // Two certified experts fulfil Silver's experts obligation: 20 points.
+    let first = trainings
+        .create_partner_training(authed(record(&reseller.contact_id, TrainingKind::Certification, ""), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.contact_name.is_empty(), "the contact's name is copied");
+    trainings
+        .create_partner_training(authed(record(&reseller.contact_id, TrainingKind::Certification, ""), &admin))
+        .await
+        .unwrap();
+    let one = program(&suite, &reseller.token, "").await.unwrap();
+    assert_eq!(one.certified_expert_count, 1, "one person, however many certificates");
+    let (expert, _) = portal_tests::fixtures::member(
+        &suite,
+        &admin,
+        &reseller.organization_id,
+        "expert@certified-resellers.example",
+        false,
+    )
+    .await;
+    trainings
+        .create_partner_training(authed(record(&expert.contact_id, TrainingKind::Certification, ""), &admin))
+        .await
+        .unwrap();
+    tick(&suite);
+    let shown = program(&suite, &reseller.token, "").await.unwrap();
+    assert_eq!(shown.certified_expert_count, 2);
+    assert_eq!(shown.trainings.len(), 3);
+    assert_eq!(shown.points, 20, "two certified experts fulfil Silver's experts obligation");
+    let experts =
+        shown.next_tier.unwrap().obligations.into_iter().find(|o| o.category_name == "Certified experts").unwrap();
+    assert!(experts.fulfilled);
+
+    // Partner users list their own; another partner's record is NOT_FOUND.
+    let own = trainings
+        .list_partner_trainings(authed(ListPartnerTrainingsRequest::default(), &reseller.token))
+        .await
+        .unwrap();
+    assert_eq!(own.into_inner().partner_trainings.len(), 3);
+    let hidden = trainings
+        .get_partner_training(authed(GetPartnerTrainingRequest { id: first.id }, &other.token))
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
 }

@@ -5,11 +5,13 @@ mod activity;
 mod lookups;
 mod partnerships;
 mod program;
+mod trainings;
 
 pub use activity::{LeadApi, OpportunityApi};
 pub use lookups::LookupApi;
 pub use partnerships::PartnershipApi;
 pub use program::ProgramApi;
+pub use trainings::TrainingApi;
 
 use service_kit::{ApiError, clock::from_timestamp, paging};
 

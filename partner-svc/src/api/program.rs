@@ -121,7 +121,16 @@ fn figures_to_proto(f: &Figures, currency: &str) -> pb::PeriodAnalytics {
 }
 
 fn program_to_proto(view: ProgramView) -> pb::PartnerProgram {
-    let ProgramView { evaluated, partner_type_name, promotions, analytics, analytics_total, as_of } = view;
+    let ProgramView {
+        evaluated,
+        partner_type_name,
+        promotions,
+        analytics,
+        analytics_total,
+        trainings,
+        certified_experts,
+        as_of,
+    } = view;
     let currency = evaluated.partnership.currency_code.clone();
     let p = &evaluated.partnership;
     let e = &evaluated.evaluation;
@@ -170,8 +179,8 @@ fn program_to_proto(view: ProgramView) -> pb::PartnerProgram {
         currency_code: p.currency_code.clone(),
         current_tier,
         next_tier,
-        trainings: Vec::new(),
-        certified_expert_count: 0,
+        trainings: trainings.into_iter().map(super::trainings::training_to_proto).collect(),
+        certified_expert_count: i32::try_from(certified_experts).unwrap_or(i32::MAX),
         analytics: analytics.iter().map(|f| figures_to_proto(f, &currency)).collect(),
         analytics_total: analytics_total.as_ref().map(|f| figures_to_proto(f, &currency)),
         promotions: promotions.into_iter().map(promotion_to_proto).collect(),

@@ -192,7 +192,7 @@ impl Tally {
 }
 
 /// Distinct contacts holding a certification valid at `at`.
-fn certified_experts(events: &[Event], at: Millis) -> i64 {
+pub fn certified_experts(events: &[Event], at: Millis) -> i64 {
     let holders: HashSet<&str> = events
         .iter()
         .filter_map(|e| match &e.activity {

@@ -4,6 +4,7 @@ mod activity;
 mod lookups;
 mod partnerships;
 mod requests;
+mod trainings;
 
 pub use activity::{LeadFilter, LeadRecord, OpportunityFilter, OpportunityRecord, Scope};
 pub use lookups::{
@@ -11,6 +12,7 @@ pub use lookups::{
     PartnerTypeRecord, Value,
 };
 pub use partnerships::{PartnershipFilter, PartnershipRecord, PromotionRecord};
+pub use trainings::{TrainingFilter, TrainingRecord};
 
 use service_kit::db::{Backend, Database, Migrations};
 

@@ -28,6 +28,8 @@ pub struct Partner {
     pub organization_id: String,
     /// A member with "Partner portal users".
     pub user_id: String,
+    /// That member's contact.
+    pub contact_id: String,
     pub token: String,
     /// A member without the role.
     pub plain_token: String,
@@ -48,6 +50,7 @@ pub async fn partner(suite: &Suite, admin: &str, name: &str) -> Partner {
         account_id: organization.account_id,
         organization_id: organization.id,
         user_id: user.id,
+        contact_id: user.contact_id,
         token,
         plain_token,
     }
