@@ -14,7 +14,8 @@ use sqlx::{AssertSqlSafe, Executor};
 use super::knowledge::{ArticleRecord, Keyset, KnowledgeStore, Position, Statement, article_columns};
 use crate::domain::knowledge::{ArticleFilter, KnowledgeError};
 
-/// Creates the backend's search index if it is missing. Idempotent.
+/// Creates the backend's search index if it is missing. Idempotent, and safe for
+/// replicas starting at the same time.
 pub async fn prepare(db: &Database) -> Result<(), KnowledgeError> {
     let statements: &[&str] = match db.backend {
         Backend::Postgres => &[
@@ -37,7 +38,11 @@ pub async fn prepare(db: &Database) -> Result<(), KnowledgeError> {
         ],
     };
     for statement in statements {
-        db.pool.execute(AssertSqlSafe(*statement)).await?;
+        // Replicas starting together may race to create the same object; the loser's
+        // retry finds it and does nothing.
+        if db.pool.execute(AssertSqlSafe(*statement)).await.is_err() {
+            db.pool.execute(AssertSqlSafe(*statement)).await?;
+        }
     }
     Ok(())
 }
