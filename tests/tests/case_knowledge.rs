@@ -25,6 +25,7 @@ suite_tests!(
     search_finds_words_in_titles_tags_and_bodies_ranked_alike_on_both_backends,
     comments_are_edited_only_by_their_authors_and_deleted_by_them_or_staff,
     parallel_likes_count_once_per_user,
+    parallel_retries_of_a_create_make_one_article,
     tags_in_use_are_listed_most_used_first,
 );
 
@@ -405,4 +406,27 @@ async fn tags_in_use_are_listed_most_used_first(suite: Suite) {
     assert_eq!(page.tags.len(), 1);
     let unspecified = tags(&suite).list_tags(authed(ListTagsRequest::default(), &reader)).await.unwrap_err();
     assert_eq!((unspecified.code(), bad_fields(&unspecified)), (Code::InvalidArgument, vec!["section".to_owned()]));
+}
+
+async fn parallel_retries_of_a_create_make_one_article(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let request = CreateArticleRequest {
+        article: Some(draft("Demo: getting started", ArticleType::General, "Welcome.", &["demo"])),
+        request_id: "demo-getting-started".into(),
+    };
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let mut kb = knowledge(&suite);
+            let request = authed(request.clone(), &admin);
+            tokio::spawn(async move { kb.create_article(request).await.map(|r| r.into_inner().id) })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for attempt in attempts {
+        ids.push(attempt.await.unwrap().unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every retry answers with the one article");
+    let listed = knowledge(&suite).list_articles(authed(ListArticlesRequest::default(), &admin)).await.unwrap();
+    assert_eq!(listed.into_inner().articles.len(), 1);
 }
