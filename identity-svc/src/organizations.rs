@@ -18,8 +18,8 @@ use crate::{
     invitations::Invitations,
     roles::Roles,
     storage::{
-        AccountRecord, AuditEntry, Insertion, NewRole, NewUser, OrganizationFilter, OrganizationRow, RoleRecord, Store,
-        UserFilter, UserRecord,
+        AccountFilter, AccountRecord, AuditEntry, Insertion, NewRole, NewUser, OrganizationFilter, OrganizationRow,
+        RoleRecord, Store, UserFilter, UserRecord,
     },
     system_settings::SystemSettings,
 };
@@ -50,6 +50,24 @@ pub struct OrganizationView {
     pub phone: String,
     pub addresses: Vec<Address>,
     pub member_count: i64,
+}
+
+/// An account with its bound organization and addresses.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub account: AccountRecord,
+    pub organization_id: Option<String>,
+    pub addresses: Vec<Address>,
+}
+
+/// What UpdateAccount changes: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub partner: Option<bool>,
+    pub phone: Option<String>,
+    pub web: Option<String>,
+    pub addresses: Option<Vec<Address>>,
 }
 
 /// What AddUsersByEmail asks for.
@@ -174,6 +192,159 @@ impl Organizations {
         } else {
             Err(IdentityError::NotFound("account", id.to_owned()))
         }
+    }
+
+    /// An account the caller may see, with its organization and addresses.
+    pub async fn account_view(&self, caller: &Caller, id: &str) -> Result<AccountView, IdentityError> {
+        let account = self.account(caller, id).await?;
+        self.account_details(account).await
+    }
+
+    async fn account_details(&self, account: AccountRecord) -> Result<AccountView, IdentityError> {
+        let organization_id = self.store.organization_of_account(&account.id).await?.map(|o| o.id);
+        let addresses = self.store.addresses_of(&account.id).await?;
+        Ok(AccountView { account, organization_id, addresses })
+    }
+
+    /// The accounts the caller may see (an external user only their organization's), by
+    /// name then id, after `after`.
+    pub async fn accounts(
+        &self,
+        caller: &Caller,
+        mut filter: AccountFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<AccountView>, IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        if !actor.may_manage_everything() && actor.caller.kind != service_kit::CallerKind::Employee {
+            let own = match actor.organization_id.as_deref() {
+                Some(organization) => self.store.organization(organization).await?.and_then(|o| o.account_id),
+                None => None,
+            };
+            let Some(own) = own else { return Ok(Vec::new()) };
+            filter.only_id = Some(own);
+        }
+        filter.text = filter.text.trim().to_lowercase();
+        let mut views = Vec::new();
+        for account in self.store.accounts(&filter, after, limit).await? {
+            views.push(self.account_details(account).await?);
+        }
+        Ok(views)
+    }
+
+    /// Changes an account (system and portal user administrators).
+    pub async fn update_account(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        changes: AccountChanges,
+    ) -> Result<AccountView, IdentityError> {
+        let before = self.account(caller, id).await?;
+        if !self.authority.actor(caller).await?.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("only system and portal user administrators change accounts"));
+        }
+        if !etag.is_empty() && etag != before.version.to_string() {
+            return Err(IdentityError::Stale("account"));
+        }
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut after = before.clone();
+        if let Some(name) = &changes.name {
+            if name.trim().is_empty() || name.trim().chars().count() > 250 {
+                problems.push(("account.name".into(), "must be 1 to 250 characters".into()));
+            }
+            after.name = name.trim().to_owned();
+        }
+        if let Some(phone) = &changes.phone {
+            if phone.chars().count() > 50 {
+                problems.push(("account.phone".into(), "must be at most 50 characters".into()));
+            }
+            after.phone = phone.trim().to_owned();
+        }
+        if let Some(web) = &changes.web {
+            if web.chars().count() > 250 {
+                problems.push(("account.web".into(), "must be at most 250 characters".into()));
+            }
+            after.web = web.trim().to_owned();
+        }
+        if let Some(addresses) = &changes.addresses {
+            for (index, field, problem) in address::problems(addresses) {
+                let field = match index {
+                    Some(index) => format!("account.addresses[{index}].{field}"),
+                    None => "account.addresses".to_owned(),
+                };
+                problems.push((field, problem));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(IdentityError::InvalidAt(problems));
+        }
+        if let Some(partner) = changes.partner {
+            after.r#type = if partner { "partner" } else { "customer" }.into();
+            let under_partners = self
+                .store
+                .organization_of_account(id)
+                .await?
+                .is_some_and(|o| o.parent_id.as_deref() == Some(role_rules::PARTNERS));
+            if !partner && under_partners {
+                return Err(IdentityError::Refused(
+                    "PARTNER_ORGANIZATION_EXISTS",
+                    "the account's organization sits under \"Partners\": move it first".into(),
+                ));
+            }
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !Store::update_account(&mut tx, &after, now).await? {
+            return Err(IdentityError::Stale("account"));
+        }
+        if let Some(addresses) = &changes.addresses
+            && let Err(index) = Store::replace_addresses(&mut tx, id, addresses).await?
+        {
+            return Err(IdentityError::Invalid(vec![(
+                "account.addresses",
+                format!("address {index} has an id that is not one of this account's addresses"),
+            )]));
+        }
+        let snapshot = |a: &AccountRecord| {
+            serde_json::json!({ "name": a.name, "type": a.r#type, "phone": a.phone, "web": a.web }).to_string()
+        };
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "account.update", "account", id, "", snapshot(&before), snapshot(&after)),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.account_view(caller, id).await
+    }
+
+    /// Deletes an account nothing refers to.
+    pub async fn delete_account(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), IdentityError> {
+        let before = self.account(caller, id).await?;
+        if !self.authority.actor(caller).await?.may_manage_everything() {
+            return Err(IdentityError::NotAllowed("only system and portal user administrators delete accounts"));
+        }
+        if !etag.is_empty() && etag != before.version.to_string() {
+            return Err(IdentityError::Stale("account"));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !Store::delete_account(&mut tx, id).await? {
+            return Err(IdentityError::Refused(
+                "ACCOUNT_IN_USE",
+                "an organization, contacts or departments refer to this account: remove them first".into(),
+            ));
+        }
+        let before_json = serde_json::json!({ "name": before.name, "type": before.r#type }).to_string();
+        Store::record_audit(
+            &mut tx,
+            audit(caller, "account.delete", "account", id, "", before_json, String::new()),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn create_organization(

@@ -2,15 +2,21 @@
 //! "Contacts and accounts"; case-svc selects service agreements by department).
 
 use portal_proto::identity::{
-    AccountType, Contact, CreateContactRequest, CreateDepartmentRequest, DeleteDepartmentRequest, Department,
-    GetContactRequest, ListDepartmentsRequest, UpdateContactRequest, UpdateDepartmentRequest,
-    account_service_client::AccountServiceClient, contact_service_client::ContactServiceClient,
+    Account, AccountType, Address, AddressType, Contact, CreateAccountRequest, CreateContactRequest,
+    CreateDepartmentRequest, DeleteAccountRequest, DeleteDepartmentRequest, Department, GetAccountRequest,
+    GetContactRequest, ListAccountsRequest, ListDepartmentsRequest, UpdateAccountRequest, UpdateContactRequest,
+    UpdateDepartmentRequest, account_service_client::AccountServiceClient,
+    contact_service_client::ContactServiceClient,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::Code;
 use tonic_types::StatusExt;
 
-suite_tests!(departments_belong_to_one_account_and_contacts_work_in_them, people_change_only_their_personal_fields);
+suite_tests!(
+    departments_belong_to_one_account_and_contacts_work_in_them,
+    people_change_only_their_personal_fields,
+    accounts_are_listed_changed_and_deleted_only_when_unused,
+);
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
@@ -117,4 +123,49 @@ async fn people_change_only_their_personal_fields(suite: Suite) {
     assert_eq!(hidden.unwrap_err().code(), Code::NotFound, "another organization's administrator sees nothing");
     let unknown = contacts.update_contact(authed(update(&["user_id"]), &admin)).await.unwrap_err();
     assert_eq!(unknown.code(), Code::InvalidArgument);
+}
+
+async fn accounts_are_listed_changed_and_deleted_only_when_unused(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let (_, member) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let mut accounts = AccountServiceClient::new(suite.channel());
+    let lonely = Account { name: "Lonely Ltd".into(), r#type: AccountType::Partner.into(), ..Default::default() };
+    let lonely = accounts
+        .create_account(authed(CreateAccountRequest { account: Some(lonely), request_id: String::new() }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let acme_account = accounts.get_account(authed(GetAccountRequest { id: acme.account_id.clone() }, &member)).await;
+    assert_eq!(acme_account.unwrap().into_inner().organization_id, acme.id, "the bound organization is shown");
+    let hidden = accounts.get_account(authed(GetAccountRequest { id: lonely.id.clone() }, &member)).await;
+    assert_eq!(hidden.unwrap_err().code(), Code::NotFound);
+    let list = |text: &str| ListAccountsRequest { text: text.into(), ..Default::default() };
+    let own = accounts.list_accounts(authed(list(""), &member)).await.unwrap().into_inner().accounts;
+    assert_eq!(own.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Acme"]);
+    let partners = ListAccountsRequest { r#type: AccountType::Partner.into(), ..Default::default() };
+    let partners = accounts.list_accounts(authed(partners, &admin)).await.unwrap().into_inner().accounts;
+    assert_eq!(partners.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Lonely Ltd"]);
+
+    let changed = Account {
+        id: lonely.id.clone(),
+        web: "https://lonely.example".into(),
+        addresses: vec![Address { r#type: AddressType::Actual.into(), city: "Toronto".into(), ..Default::default() }],
+        etag: lonely.etag.clone(),
+        ..Default::default()
+    };
+    let request = UpdateAccountRequest { account: Some(changed), update_mask: mask(&["web", "addresses"]) };
+    let updated = accounts.update_account(authed(request.clone(), &admin)).await.unwrap().into_inner();
+    assert_eq!((updated.web.as_str(), updated.addresses[0].city.as_str()), ("https://lonely.example", "Toronto"));
+    assert_eq!(accounts.update_account(authed(request, &admin)).await.unwrap_err().code(), Code::Aborted);
+
+    let delete = |id: &str| DeleteAccountRequest { id: id.into(), etag: String::new() };
+    let in_use = accounts.delete_account(authed(delete(&acme.account_id), &admin)).await.unwrap_err();
+    assert_eq!(in_use.get_details_error_info().unwrap().reason, "ACCOUNT_IN_USE");
+    let denied = accounts.delete_account(authed(delete(&acme.account_id), &member)).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    accounts.delete_account(authed(delete(&lonely.id), &admin)).await.expect("an unused account can go");
+    let gone = accounts.get_account(authed(GetAccountRequest { id: lonely.id }, &admin)).await;
+    assert_eq!(gone.unwrap_err().code(), Code::NotFound);
 }

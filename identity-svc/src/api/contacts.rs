@@ -8,9 +8,10 @@ use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
 
 use crate::{
+    api::organizations::{address_from_proto, address_to_proto},
     contacts::{ContactFields, ContactPath, Contacts},
-    organizations::Organizations,
-    storage::{AccountRecord, ContactRecord, DepartmentRecord},
+    organizations::{AccountChanges, AccountView, Organizations},
+    storage::{AccountFilter, ContactRecord, DepartmentRecord},
 };
 
 #[derive(Debug, Clone)]
@@ -118,7 +119,8 @@ impl ContactService for ContactApi {
     }
 }
 
-fn account_to_proto(account: AccountRecord, organization_id: String) -> pb::Account {
+fn account_to_proto(view: AccountView) -> pb::Account {
+    let account = view.account;
     let kind = if account.r#type == "partner" { pb::AccountType::Partner } else { pb::AccountType::Customer };
     pb::Account {
         id: account.id,
@@ -126,9 +128,9 @@ fn account_to_proto(account: AccountRecord, organization_id: String) -> pb::Acco
         r#type: kind.into(),
         phone: account.phone,
         web: account.web,
-        addresses: Vec::new(),
+        addresses: view.addresses.into_iter().map(address_to_proto).collect(),
         primary_contact_id: String::new(),
-        organization_id,
+        organization_id: view.organization_id.unwrap_or_default(),
         etag: account.version.to_string(),
         create_time: Some(to_timestamp(account.created_at)),
         update_time: Some(to_timestamp(account.updated_at)),
@@ -151,15 +153,97 @@ impl AccountService for ContactApi {
             }
         };
         let created = self.organizations.create_account(&caller, &account.name, partner).await?;
-        Ok(Response::new(account_to_proto(created, String::new())))
+        Ok(Response::new(account_to_proto(self.organizations.account_view(&caller, &created.id).await?)))
     }
 
     async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
         required("id", &id)?;
-        let account = self.organizations.account(&caller, &id).await?;
-        Ok(Response::new(account_to_proto(account, String::new())))
+        Ok(Response::new(account_to_proto(self.organizations.account_view(&caller, &id).await?)))
+    }
+
+    async fn list_accounts(
+        &self,
+        request: Request<pb::ListAccountsRequest>,
+    ) -> Result<Response<pb::ListAccountsResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.text.chars().count() > 100 {
+            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
+        }
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let filter = AccountFilter {
+            r#type: match r.r#type() {
+                pb::AccountType::Unspecified => String::new(),
+                pb::AccountType::Customer => "customer".into(),
+                pb::AccountType::Partner => "partner".into(),
+            },
+            text: r.text,
+            has_organization: r.has_organization,
+            only_id: None,
+        };
+        let mut accounts = self.organizations.accounts(&caller, filter, after, page_size + 1).await?;
+        let next_page_token = if accounts.len() as i64 > page_size {
+            accounts.truncate(page_size as usize);
+            accounts.last().map(|a| paging::text_token(&a.account.name, &a.account.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let accounts = accounts.into_iter().map(account_to_proto).collect();
+        Ok(Response::new(pb::ListAccountsResponse { accounts, next_page_token }))
+    }
+
+    async fn update_account(
+        &self,
+        request: Request<pb::UpdateAccountRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        let account = r.account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
+        required("account.id", &account.id)?;
+        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
+        }
+        let mut changes = AccountChanges::default();
+        for path in &paths {
+            match path.as_str() {
+                "name" => changes.name = Some(account.name.clone()),
+                "type" => {
+                    changes.partner = Some(match account.r#type() {
+                        pb::AccountType::Partner => true,
+                        pb::AccountType::Customer => false,
+                        pb::AccountType::Unspecified => {
+                            return Err(ApiError::invalid("account.type", "is required: customer or partner").into());
+                        }
+                    })
+                }
+                "phone" => changes.phone = Some(account.phone.clone()),
+                "web" => changes.web = Some(account.web.clone()),
+                "addresses" => {
+                    changes.addresses = Some(account.addresses.iter().cloned().map(address_from_proto).collect())
+                }
+                other => {
+                    return Err(ApiError::invalid(
+                        "update_mask",
+                        format!("'{other}' cannot be changed; updatable: name, type, phone, web, addresses"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let view = self.organizations.update_account(&caller, &account.id, &account.etag, changes).await?;
+        Ok(Response::new(account_to_proto(view)))
+    }
+
+    async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Result<Response<()>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        self.organizations.delete_account(&caller, &r.id, &r.etag).await?;
+        Ok(Response::new(()))
     }
 
     async fn create_department(

@@ -6,7 +6,7 @@ mod contacts;
 mod internal;
 mod invitations;
 mod licences;
-mod organizations;
+pub(crate) mod organizations;
 mod password;
 mod provisioning;
 mod registration;

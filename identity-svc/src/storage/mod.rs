@@ -19,7 +19,7 @@ pub use departments::DepartmentRecord;
 pub use directory::{AccountSummaryRow, ContactSummaryRow, UserSummaryRow};
 pub use licences::{AssignmentFilter, AssignmentRecord, ProductRecord};
 pub use mail_outbox::{OutboxRow, OutgoingEmail};
-pub use organizations::{OrganizationFilter, OrganizationRow};
+pub use organizations::{AccountFilter, OrganizationFilter, OrganizationRow};
 pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleFilter, RoleRecord};
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;

@@ -144,3 +144,84 @@ impl Store {
         Ok(())
     }
 }
+
+/// What ListAccounts filters by; empty strings and `None` do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub r#type: String,
+    /// Lowercased text the name must contain.
+    pub text: String,
+    pub has_organization: Option<bool>,
+    /// Only this account (an external caller's organization's).
+    pub only_id: Option<String>,
+}
+
+impl Store {
+    /// Up to `limit` accounts matching `filter`, by name then id, after `after`.
+    pub async fn accounts(
+        &self,
+        filter: &AccountFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<super::AccountRecord>, IdentityError> {
+        let (after_name, after_id) = after.unwrap_or_default();
+        Ok(sqlx::query_as(
+            "SELECT a.* FROM accounts a WHERE ($1 = '' OR a.type = $1) \
+             AND ($2 = '' OR lower(a.name) LIKE '%' || $2 || '%') \
+             AND ($3 = -1 OR (CASE WHEN EXISTS (SELECT 1 FROM roles r WHERE r.account_id = a.id) THEN 1 ELSE 0 END) = $3) \
+             AND ($4 = '' OR a.id = $4) AND ($5 = '' OR a.name > $6 OR (a.name = $6 AND a.id > $5)) \
+             ORDER BY a.name, a.id LIMIT $7",
+        )
+        .bind(&filter.r#type)
+        .bind(&filter.text)
+        .bind(filter.has_organization.map_or(-1, i16::from))
+        .bind(filter.only_id.as_deref().unwrap_or_default())
+        .bind(after_id)
+        .bind(after_name)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
+    /// Rewrites an account's own fields when its version is still `account.version`.
+    pub async fn update_account(
+        connection: &mut AnyConnection,
+        account: &super::AccountRecord,
+        now: Millis,
+    ) -> Result<bool, IdentityError> {
+        let changed = sqlx::query(
+            "UPDATE accounts SET name = $1, type = $2, phone = $3, web = $4, updated_at = $5, version = version + 1 \
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(&account.name)
+        .bind(&account.r#type)
+        .bind(&account.phone)
+        .bind(&account.web)
+        .bind(now)
+        .bind(&account.id)
+        .bind(account.version)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Deletes an account nothing refers to (no organization, contact or department) with
+    /// its addresses; false when something does.
+    pub async fn delete_account(connection: &mut AnyConnection, id: &str) -> Result<bool, IdentityError> {
+        let (used,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM roles WHERE account_id = $1) + (SELECT COUNT(*) FROM contacts WHERE account_id = $1) \
+             + (SELECT COUNT(*) FROM departments WHERE account_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&mut *connection)
+        .await?;
+        if used > 0 {
+            return Ok(false);
+        }
+        for statement in ["DELETE FROM account_addresses WHERE account_id = $1", "DELETE FROM accounts WHERE id = $1"] {
+            sqlx::query(statement).bind(id).execute(&mut *connection).await?;
+        }
+        Ok(true)
+    }
+}
