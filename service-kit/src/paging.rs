@@ -45,6 +45,26 @@ pub fn next_page<T>(rows: &mut Vec<T>, page_size: i64, key: impl Fn(&T) -> (i64,
         .unwrap_or_default()
 }
 
+/// [`next_page`] for an ordering by a text key, then id: cuts the extra fetched row off
+/// `rows` and returns the [`text_token`] of the next page (empty when there is none).
+pub fn next_text_page<T>(rows: &mut Vec<T>, page_size: i64, key: impl Fn(&T) -> (&str, &str)) -> String {
+    if rows.len() as i64 <= page_size {
+        return String::new();
+    }
+    rows.truncate(page_size as usize);
+    rows.last().map(|last| key(last)).map(|(text, id)| text_token(text, id)).unwrap_or_default()
+}
+
+/// The paths of an update's field mask; INVALID_ARGUMENT naming `update_mask` when it
+/// names none.
+pub fn update_paths(mask: Option<prost_types::FieldMask>) -> Result<Vec<String>, ApiError> {
+    let paths = mask.map(|mask| mask.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return Err(ApiError::invalid("update_mask", "name at least one path to change"));
+    }
+    Ok(paths)
+}
+
 /// A page token for an ordering by a text key, then id (e.g. full name, then id).
 pub fn text_token(key: &str, id: &str) -> String {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};

@@ -185,12 +185,8 @@ impl AccountService for ContactApi {
             only_id: None,
         };
         let mut accounts = self.organizations.accounts(&caller, filter, after, page_size + 1).await?;
-        let next_page_token = if accounts.len() as i64 > page_size {
-            accounts.truncate(page_size as usize);
-            accounts.last().map(|a| paging::text_token(&a.account.name, &a.account.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token =
+            paging::next_text_page(&mut accounts, page_size, |a| (a.account.name.as_str(), a.account.id.as_str()));
         let accounts = accounts.into_iter().map(account_to_proto).collect();
         Ok(Response::new(pb::ListAccountsResponse { accounts, next_page_token }))
     }
@@ -203,10 +199,7 @@ impl AccountService for ContactApi {
         let r = request.into_inner();
         let account = r.account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
         required("account.id", &account.id)?;
-        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if paths.is_empty() {
-            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
-        }
+        let paths = paging::update_paths(r.update_mask)?;
         let mut changes = AccountChanges::default();
         for path in &paths {
             match path.as_str() {
@@ -277,12 +270,7 @@ impl AccountService for ContactApi {
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let mut departments = self.contacts.departments(&caller, &r.account_id, after, page_size + 1).await?;
-        let next_page_token = if departments.len() as i64 > page_size {
-            departments.truncate(page_size as usize);
-            departments.last().map(|d| paging::text_token(&d.name, &d.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_text_page(&mut departments, page_size, |d| (d.name.as_str(), d.id.as_str()));
         let departments = departments.into_iter().map(department_to_proto).collect();
         Ok(Response::new(pb::ListDepartmentsResponse { departments, next_page_token }))
     }

@@ -142,12 +142,8 @@ impl OrganizationService for OrganizationApi {
         };
         let mut members =
             self.organizations.members(&caller, &r.organization_id, &filter, after, page_size + 1).await?;
-        let next_page_token = if members.len() as i64 > page_size {
-            members.truncate(page_size as usize);
-            members.last().map(|m| paging::text_token(&m.full_name, &m.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token =
+            paging::next_text_page(&mut members, page_size, |m| (m.full_name.as_str(), m.id.as_str()));
         let members = members
             .into_iter()
             .map(|user| pb::OrganizationMember {
@@ -202,12 +198,9 @@ impl OrganizationService for OrganizationApi {
             only_id: None,
         };
         let mut organizations = self.organizations.list(&caller, filter, after, page_size + 1).await?;
-        let next_page_token = if organizations.len() as i64 > page_size {
-            organizations.truncate(page_size as usize);
-            organizations.last().map(|o| paging::text_token(&o.role.display_name, &o.role.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_text_page(&mut organizations, page_size, |o| {
+            (o.role.display_name.as_str(), o.role.id.as_str())
+        });
         let organizations = organizations.into_iter().map(organization_to_proto).collect();
         Ok(Response::new(pb::ListOrganizationsResponse { organizations, next_page_token }))
     }
@@ -220,10 +213,7 @@ impl OrganizationService for OrganizationApi {
         let r = request.into_inner();
         let organization = r.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
         required("organization.id", &organization.id)?;
-        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if paths.is_empty() {
-            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
-        }
+        let paths = paging::update_paths(r.update_mask)?;
         let mut changes = OrganizationChanges::default();
         for path in &paths {
             match path.as_str() {

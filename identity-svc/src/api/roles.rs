@@ -214,12 +214,7 @@ impl RoleService for RoleApi {
                     paging::text_position(&r.page_token)?.map(|(_, id)| id).unwrap_or_default()
                 };
                 let mut members = self.roles.members(&caller, &r.role_id, &after, page_size + 1).await?;
-                let next_page_token = if members.len() as i64 > page_size {
-                    members.truncate(page_size as usize);
-                    members.last().map(|m| paging::text_token("", &m.user_id)).unwrap_or_default()
-                } else {
-                    String::new()
-                };
+                let next_page_token = paging::next_text_page(&mut members, page_size, |m| ("", m.user_id.as_str()));
                 Ok(Response::new(pb::ListRoleMembershipsResponse {
                     memberships: members.into_iter().map(direct).collect(),
                     next_page_token,
@@ -267,12 +262,8 @@ impl RoleService for RoleApi {
             visible_organization: None,
         };
         let mut roles = self.roles.list(&caller, filter, after, page_size + 1).await?;
-        let next_page_token = if roles.len() as i64 > page_size {
-            roles.truncate(page_size as usize);
-            roles.last().map(|role| paging::text_token(&role.display_name, &role.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token =
+            paging::next_text_page(&mut roles, page_size, |role| (role.display_name.as_str(), role.id.as_str()));
         Ok(Response::new(pb::ListRolesResponse {
             roles: roles.into_iter().map(role_to_proto).collect(),
             next_page_token,
@@ -286,10 +277,7 @@ impl RoleService for RoleApi {
         if role.id.is_empty() {
             return Err(ApiError::invalid("role.id", "is required").into());
         }
-        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if paths.is_empty() {
-            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
-        }
+        let paths = paging::update_paths(r.update_mask)?;
         let mut changes = RoleChanges::default();
         for path in &paths {
             match path.as_str() {

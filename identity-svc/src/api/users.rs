@@ -225,12 +225,7 @@ impl UserService for UserApi {
             only_id: String::new(),
         };
         let mut users = self.users.list(&caller, filter, after, page_size + 1).await?;
-        let next_page_token = if users.len() as i64 > page_size {
-            users.truncate(page_size as usize);
-            users.last().map(|u| paging::text_token(&u.full_name, &u.id)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging::next_text_page(&mut users, page_size, |u| (u.full_name.as_str(), u.id.as_str()));
         let users = users.into_iter().map(to_proto).collect();
         Ok(Response::new(pb::ListUsersResponse { users, next_page_token }))
     }
@@ -242,10 +237,7 @@ impl UserService for UserApi {
         if user.id.is_empty() {
             return Err(ApiError::invalid("user.id", "is required").into());
         }
-        let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
-        if paths.is_empty() {
-            return Err(ApiError::invalid("update_mask", "name at least one path to change").into());
-        }
+        let paths = paging::update_paths(r.update_mask)?;
         let mut changes = UserChanges::default();
         for path in &paths {
             match path.as_str() {
