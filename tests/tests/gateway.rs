@@ -19,7 +19,6 @@ suite_tests!(
     internal_services_are_not_reachable_through_the_gateway,
     services_refuse_calls_without_a_valid_assertion,
     oversized_requests_are_refused_with_a_clear_error,
-    methods_of_later_issues_answer_unimplemented,
 );
 
 /// The services the gateway lists through reflection (v1).
@@ -129,13 +128,4 @@ async fn oversized_requests_are_refused_with_a_clear_error(suite: Suite) {
     assert!(status.message().contains("limit"), "{}", status.message());
     // The gateway keeps serving afterwards.
     suite.admin_token().await;
-}
-
-async fn methods_of_later_issues_answer_unimplemented(suite: Suite) {
-    use portal_proto::case::{ListCasesRequest, case_service_client::CaseServiceClient};
-    let token = suite.admin_token().await;
-    let mut cases = CaseServiceClient::new(suite.channel());
-    let status = cases.list_cases(authed(ListCasesRequest::default(), &token)).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("implemented"), "{}", status.message());
 }
