@@ -29,6 +29,7 @@ suite_tests!(
     a_lead_another_partner_registered_is_flagged_without_naming_that_partner,
     parallel_activity_promotes_once_and_parallel_partnerships_make_one,
     certified_experts_earn_their_points_and_show_in_the_program,
+    a_manual_level_change_needs_a_reason_is_recorded_and_restarts_counting,
 );
 
 async fn program(suite: &Suite, token: &str, partner_account_id: &str) -> Result<PartnerProgram, tonic::Status> {
@@ -651,4 +652,61 @@ async fn certified_experts_earn_their_points_and_show_in_the_program(suite: Suit
         .await
         .unwrap_err();
     assert_eq!(hidden.code(), Code::NotFound);
+}
+
+async fn a_manual_level_change_needs_a_reason_is_recorded_and_restarts_counting(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let reseller = partner(&suite, &admin, "Manual Resellers").await;
+    let partnership = reseller_partnership(&suite, &admin, &reseller).await.unwrap();
+    tick(&suite);
+    for i in 0..10 {
+        lead(&suite, &reseller.token, &format!("Before {i}"), "").await.unwrap();
+    }
+    tick(&suite);
+    assert_eq!(program(&suite, &reseller.token, "").await.unwrap().points, 40);
+
+    let change = |reason: &str, etag: &str| UpdatePartnershipRequest {
+        partnership: Some(Partnership {
+            id: partnership.id.clone(),
+            partner_level_id: "reseller-silver".into(),
+            etag: etag.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["partner_level_id".into()] }),
+        level_change_reason: reason.into(),
+    };
+    let refused = partnerships(&suite).update_partnership(authed(change("", ""), &admin)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let stale = partnerships(&suite).update_partnership(authed(change("Strategic partner", "0"), &admin)).await;
+    assert_eq!(stale.unwrap_err().code(), Code::Aborted);
+    let denied = partnerships(&suite).update_partnership(authed(change("Me", ""), &reseller.token)).await;
+    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    // Points evaluations change the partnership too: staff send the etag they read last.
+    let current = partnerships(&suite)
+        .get_partnership(authed(portal_proto::partner::GetPartnershipRequest { id: partnership.id.clone() }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(current.etag, partnership.etag, "the 40 points were recorded on the partnership");
+    let changed = partnerships(&suite)
+        .update_partnership(authed(change("Strategic partner", &current.etag), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((changed.partner_level_id.as_str(), changed.points), ("reseller-silver", 0));
+    tick(&suite);
+
+    let shown = program(&suite, &reseller.token, "").await.unwrap();
+    assert_eq!(shown.current_level.unwrap().name, "Silver");
+    assert_eq!(shown.next_level.unwrap().name, "Platinum");
+    assert_eq!(shown.points, 0, "the ten earlier leads do not count toward Platinum");
+    let manual = &shown.promotions[0];
+    assert_eq!(manual.kind(), PromotionKind::Manual);
+    assert_eq!((manual.from_level_name.as_str(), manual.to_level_name.as_str()), ("", "Silver"));
+    assert_eq!(manual.reason, "Strategic partner");
+    assert!(!manual.actor_user_id.is_empty());
+    let dry = portal_proto::partner::RecomputePointsRequest { partnership_id: partnership.id.clone(), dry_run: true };
+    let dry = programs(&suite).recompute_points(authed(dry, &admin)).await.unwrap().into_inner();
+    assert!(dry.promotions.is_empty());
+    assert_eq!(dry.current_level.unwrap().name, "Silver");
 }
