@@ -6,6 +6,7 @@
 //! public service. With no upstream addresses configured it runs every service
 //! in its own process, the all-in-one default ([`suite`]).
 
+pub mod demo;
 pub mod proxy;
 pub mod routing;
 pub mod suite;

@@ -1,7 +1,12 @@
 //! The gateway binary. With no configuration it is the all-in-one default: every
-//! service in this process on 127.0.0.1:50051, data under ./data/.
+//! service in this process on 127.0.0.1:50051, data under ./data/. `--demo` loads the
+//! example data once the suite serves ([`gateway::demo`]).
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    process::ExitCode,
+};
 
 use clap::Parser;
 use service_kit::{clock::Clock, config::PortalConfig, server};
@@ -12,17 +17,34 @@ struct Cli {
     /// A TOML configuration file (default: ./portal.toml if present).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Load the demo data (Acme Inc with Boston and Toronto, a service catalog with SLAs,
+    /// a Reseller partner) through the public API once serving; loading again changes nothing.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = async {
-        let config = PortalConfig::load(cli.config.as_deref())?;
+        let mut config = PortalConfig::load(cli.config.as_deref())?;
         service_kit::telemetry::init(&config.log);
+        if cli.demo && config.bootstrap.admin_password.is_empty() {
+            // Only a first start creates the administrator; a known password lets every
+            // later `--demo` start log in again to check the demo is there.
+            config.bootstrap.admin_password = gateway::demo::DEMO_ADMIN_PASSWORD.into();
+        }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| service_kit::StartError::Other(format!("cannot listen on {}: {e}", config.listen)))?;
+        if cli.demo {
+            let address = listener.local_addr().unwrap_or(config.listen);
+            tokio::spawn(load_demo(
+                reachable(address),
+                config.bootstrap.admin_email.clone(),
+                config.bootstrap.admin_password.clone(),
+            ));
+        }
         gateway::serve(config, Clock::system(), listener, server::termination_signal()).await
     }
     .await;
@@ -32,5 +54,30 @@ async fn main() -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Loads the demo once the gateway serves and prints what it loaded; a failure is
+/// reported and leaves the portal serving.
+async fn load_demo(address: SocketAddr, admin_email: String, admin_password: String) {
+    match gateway::demo::load(address, &admin_email, &admin_password).await {
+        Ok(summary) => {
+            println!("{summary}");
+            println!(
+                "  System administrator: {admin_email} (password: the configured one, or on a first --demo start \
+                 {})\n",
+                gateway::demo::DEMO_ADMIN_PASSWORD
+            );
+        }
+        Err(error) => eprintln!("error: the demo data could not be loaded: {error}"),
+    }
+}
+
+/// The address to call the gateway on: loopback when it listens on every interface.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(std::net::Ipv6Addr::LOCALHOST.into(), address.port()),
+        _ => address,
     }
 }
