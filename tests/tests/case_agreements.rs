@@ -1,6 +1,6 @@
 //! Agreement selection through the gateway (issue 6; seed 003 "Working with the portal
-//! Cases", seed 000's service agreements): the contact's agreement beats the account's,
-//! which beats the default; two at the top tie, leave the case's agreement empty and
+//! Cases", seed 000's service agreements): the contact's agreement beats the
+//! department's, which beats the account's, which beats the default; two at the top tie, leave the case's agreement empty and
 //! are offered as candidates, one of which the user then chooses.
 
 #[path = "support/case.rs"]
@@ -10,11 +10,15 @@ use portal_proto::case::{
     AgreementMatch, Case, SelectServiceAgreementRequest, SlaClockState, UpdateCaseRequest,
     service_agreement::ServiceObject,
 };
+use portal_proto::identity::{
+    Contact, CreateDepartmentRequest, Department, UpdateContactRequest, account_service_client::AccountServiceClient,
+    contact_service_client::ContactServiceClient,
+};
 use portal_tests::{Suite, authed, suite_tests};
 use support_case::*;
 use tonic::Code;
 
-suite_tests!(contact_beats_account_beats_default_and_ties_are_left_to_the_user);
+suite_tests!(contact_beats_department_beats_account_beats_default_and_ties_are_left_to_the_user);
 
 async fn select(suite: &Suite, token: &str, service_id: &str) -> (AgreementMatch, String, Vec<String>) {
     let request = SelectServiceAgreementRequest { contact_id: String::new(), service_item_id: service_id.into() };
@@ -25,7 +29,7 @@ async fn select(suite: &Suite, token: &str, service_id: &str) -> (AgreementMatch
     (selection.r#match(), selection.service_agreement_id, candidates)
 }
 
-async fn contact_beats_account_beats_default_and_ties_are_left_to_the_user(suite: Suite) {
+async fn contact_beats_department_beats_account_beats_default_and_ties_are_left_to_the_user(suite: Suite) {
     let admin = suite.admin_token().await;
     let calendar = nine_to_six(&suite, &admin, "Office", "UTC", &[]).await;
     let service = service(&suite, &admin, "Email", 60, 240).await;
@@ -36,6 +40,7 @@ async fn contact_beats_account_beats_default_and_ties_are_left_to_the_user(suite
     let default = agreement(&suite, &admin, "Default", None, &[&service.id], &calendar.id).await;
     assert_eq!(select(&suite, &token, &service.id).await, (AgreementMatch::Default, default.id.clone(), vec![]));
 
+    let by_account_account = account_id.clone();
     let account = ServiceObject::AccountId(account_id);
     let by_account = agreement(&suite, &admin, "Acme gold", Some(account), &[&service.id], &calendar.id).await;
     assert_eq!(select(&suite, &token, &service.id).await, (AgreementMatch::Account, by_account.id.clone(), vec![]));
@@ -43,6 +48,50 @@ async fn contact_beats_account_beats_default_and_ties_are_left_to_the_user(suite
         select(&suite, &other_token, &service.id).await.0,
         AgreementMatch::Default,
         "another organization's member does not get Acme's agreement"
+    );
+
+    // Ann's contact joins a department of Acme: the department's agreement beats the account's.
+    let department = AccountServiceClient::new(suite.channel())
+        .create_department(authed(
+            CreateDepartmentRequest {
+                department: Some(Department {
+                    account_id: by_account_account.clone(),
+                    name: "IT".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    ContactServiceClient::new(suite.channel())
+        .update_contact(authed(
+            UpdateContactRequest {
+                contact: Some(Contact {
+                    id: member.contact_id.clone(),
+                    department_id: department.id.clone(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["department_id".into()] }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let by_department = agreement(
+        &suite,
+        &admin,
+        "Acme IT",
+        Some(ServiceObject::DepartmentId(department.id.clone())),
+        &[&service.id],
+        &calendar.id,
+    )
+    .await;
+    assert_eq!(
+        select(&suite, &token, &service.id).await,
+        (AgreementMatch::Department, by_department.id.clone(), vec![])
     );
 
     let contact = || Some(ServiceObject::ContactId(member.contact_id.clone()));
