@@ -147,10 +147,14 @@ async fn refuse_oversized_first_message(mut body: Body, limit: usize) -> Result<
             )));
         }
     }
-    let replayed = tokio_stream::iter(
-        [Some(http_body::Frame::data(tonic::codegen::Bytes::from(head))), trailers].into_iter().flatten().map(Ok),
-    );
-    Ok(Body::new(StreamBody::new(replayed.chain(BodyStream::new(body)))))
+    let head = (!head.is_empty()).then(|| http_body::Frame::data(tonic::codegen::Bytes::from(head)));
+    let replayed = tokio_stream::iter([head, trailers].into_iter().flatten().map(Ok));
+    // Empty DATA frames are dropped: forwarded, they add up across the streams multiplexed
+    // on one upstream connection until the service's HTTP/2 server hangs up on it
+    // (GOAWAY "too_many_data_frames").
+    let rest = BodyStream::new(body)
+        .filter(|frame| !matches!(frame, Ok(frame) if frame.data_ref().is_some_and(|data| data.is_empty())));
+    Ok(Body::new(StreamBody::new(replayed.chain(rest))))
 }
 
 fn upstream_failure(area: &str, error: UpstreamFailure) -> Status {
