@@ -176,10 +176,13 @@ impl Suite {
 
     /// Waits (a bounded time) until the gateway reports SERVING overall, which it does once
     /// every public service is SERVING.
+    /// Waits for the overall health to say SERVING. Generous: on a loaded 2-core machine,
+    /// suites starting in parallel queue behind each other's migrations (PostgreSQL
+    /// advisory lock), which a correct start can take tens of seconds to get through.
     async fn wait_until_serving(&self) {
         use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
         let mut health = HealthClient::new(self.channel());
-        for _ in 0..200 {
+        for _ in 0..1200 {
             let overall = health
                 .check(HealthCheckRequest { service: String::new() })
                 .await
@@ -189,7 +192,7 @@ impl Suite {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the suite did not become SERVING within 10 s");
+        panic!("the suite did not become SERVING within 60 s");
     }
 
     /// Logs in and returns the session token.
