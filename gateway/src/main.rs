@@ -29,7 +29,8 @@ async fn main() -> ExitCode {
     let result = async {
         let mut config = PortalConfig::load(cli.config.as_deref())?;
         service_kit::telemetry::init(&config.log);
-        if cli.demo && config.bootstrap.admin_password.is_empty() {
+        let demo_admin_password = cli.demo && config.bootstrap.admin_password.is_empty();
+        if demo_admin_password {
             // Only a first start creates the administrator; a known password lets every
             // later `--demo` start log in again to check the demo is there.
             config.bootstrap.admin_password = gateway::demo::DEMO_ADMIN_PASSWORD.into();
@@ -43,6 +44,7 @@ async fn main() -> ExitCode {
                 reachable(address),
                 config.bootstrap.admin_email.clone(),
                 config.bootstrap.admin_password.clone(),
+                demo_admin_password,
             ));
         }
         gateway::serve(config, Clock::system(), listener, server::termination_signal()).await
@@ -59,15 +61,12 @@ async fn main() -> ExitCode {
 
 /// Loads the demo once the gateway serves and prints what it loaded; a failure is
 /// reported and leaves the portal serving.
-async fn load_demo(address: SocketAddr, admin_email: String, admin_password: String) {
+/// The administrator's password is shown only when it is the demo's own.
+async fn load_demo(address: SocketAddr, admin_email: String, admin_password: String, show_password: bool) {
     match gateway::demo::load(address, &admin_email, &admin_password).await {
         Ok(summary) => {
-            println!("{summary}");
-            println!(
-                "  System administrator: {admin_email} (password: the configured one, or on a first --demo start \
-                 {})\n",
-                gateway::demo::DEMO_ADMIN_PASSWORD
-            );
+            let password = if show_password { admin_password.as_str() } else { "the configured one" };
+            println!("{summary}  System administrator: {admin_email} (password: {password})\n");
         }
         Err(error) => eprintln!("error: the demo data could not be loaded: {error}"),
     }

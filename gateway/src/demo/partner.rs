@@ -133,7 +133,7 @@ async fn reseller_program(admin: &Session, summary: &mut DemoSummary) -> Result<
         let benefits = of_level().filter(|p| !p.benefit_value.is_empty()).count();
         summary
             .partner_levels
-            .push(format!("{name} ({} points; {obligations} obligations, {benefits} benefits)", level.target_points));
+            .push(format!("{name} ({} points, obligations: {obligations}, benefits: {benefits})", level.target_points));
     }
     Ok(())
 }
