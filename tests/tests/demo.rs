@@ -165,17 +165,8 @@ async fn contact_of(suite: &Suite, admin: &str, email: &str) -> String {
     users_with_email(suite, admin, email).await.into_iter().next().expect("the demo user").contact_id
 }
 
-/// The users with `email`. In the distributed wiring the gateway's channel to identity
-/// now and then answers one call UNAVAILABLE ("transport error", reported, not this
-/// test's subject); UNAVAILABLE is the retryable gRPC code, so this read retries once.
+/// The users with `email`.
 async fn users_with_email(suite: &Suite, admin: &str, email: &str) -> Vec<portal_proto::identity::User> {
-    let list = || async {
-        let request = authed(ListUsersRequest { email: email.into(), ..Default::default() }, admin);
-        UserServiceClient::new(suite.channel()).list_users(request).await
-    };
-    let listed = match list().await {
-        Err(status) if status.code() == tonic::Code::Unavailable => list().await,
-        other => other,
-    };
-    listed.unwrap().into_inner().users
+    let request = authed(ListUsersRequest { email: email.into(), ..Default::default() }, admin);
+    UserServiceClient::new(suite.channel()).list_users(request).await.unwrap().into_inner().users
 }
