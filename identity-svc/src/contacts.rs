@@ -6,7 +6,7 @@ use service_kit::{Caller, CallerKind, clock::Clock, secrets};
 use crate::{
     authority::Authority,
     domain::{IdentityError, authority::Actor, email},
-    storage::{AuditEntry, ContactRecord, DepartmentRecord, Store},
+    storage::{AuditEntry, ContactFilter, ContactRecord, ContactScope, DepartmentRecord, Store},
 };
 
 /// A contact's fields as a request gives them.
@@ -173,6 +173,34 @@ impl Contacts {
         } else {
             Err(IdentityError::NotFound("contact", id.to_owned()))
         }
+    }
+
+    /// The contacts the caller may see matching `filter`, by full name then id: employees
+    /// all; an external user their own, and an organization administrator those of the
+    /// organization's account and users.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: ContactFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<ContactRecord>, IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        if !actor.may_manage_everything() && actor.caller.kind != CallerKind::Employee {
+            let own_contact_id = self.store.user(&caller.user_id).await?.map(|u| u.contact_id).unwrap_or_default();
+            let administered = actor.organization_id.clone().filter(|_| actor.organization_administrator);
+            let account_id = match administered.as_deref() {
+                Some(organization) => {
+                    self.store.organization(organization).await?.and_then(|o| o.account_id).unwrap_or_default()
+                }
+                None => String::new(),
+            };
+            filter.visible_to =
+                Some(ContactScope { own_contact_id, organization_id: administered.unwrap_or_default(), account_id });
+        }
+        filter.email = filter.email.trim().to_lowercase();
+        filter.text = filter.text.trim().to_lowercase();
+        self.store.contacts(&filter, after, limit).await
     }
 
     /// Changes the `paths` of a contact to the values in `fields`.

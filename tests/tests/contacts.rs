@@ -4,8 +4,8 @@
 use portal_proto::identity::{
     Account, AccountType, Address, AddressType, Contact, CreateAccountRequest, CreateContactRequest,
     CreateDepartmentRequest, DeleteAccountRequest, DeleteDepartmentRequest, Department, GetAccountRequest,
-    GetContactRequest, ListAccountsRequest, ListDepartmentsRequest, UpdateAccountRequest, UpdateContactRequest,
-    UpdateDepartmentRequest, account_service_client::AccountServiceClient,
+    GetContactRequest, ListAccountsRequest, ListContactsRequest, ListDepartmentsRequest, UpdateAccountRequest,
+    UpdateContactRequest, UpdateDepartmentRequest, account_service_client::AccountServiceClient,
     contact_service_client::ContactServiceClient,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
@@ -16,6 +16,7 @@ suite_tests!(
     departments_belong_to_one_account_and_contacts_work_in_them,
     people_change_only_their_personal_fields,
     accounts_are_listed_changed_and_deleted_only_when_unused,
+    contacts_are_listed_within_what_the_caller_may_see,
 );
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
@@ -168,4 +169,49 @@ async fn accounts_are_listed_changed_and_deleted_only_when_unused(suite: Suite) 
     accounts.delete_account(authed(delete(&lonely.id), &admin)).await.expect("an unused account can go");
     let gone = accounts.get_account(authed(GetAccountRequest { id: lonely.id }, &admin)).await;
     assert_eq!(gone.unwrap_err().code(), Code::NotFound);
+}
+
+async fn contacts_are_listed_within_what_the_caller_may_see(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let globex = fixtures::organization(&suite, &admin, "Globex", AccountType::Customer).await;
+    let (_, acme_admin) = fixtures::member(&suite, &admin, &acme.id, "boss@acme.example", true).await;
+    let (_, ann_token) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    fixtures::member(&suite, &admin, &globex.id, "bob@globex.example", false).await;
+    let mut contacts = ContactServiceClient::new(suite.channel());
+    let prospect = Contact {
+        full_name: "Carol Prospect".into(),
+        email: "carol@acme.example".into(),
+        account_id: acme.account_id.clone(),
+        ..Default::default()
+    };
+    contacts
+        .create_contact(authed(CreateContactRequest { contact: Some(prospect), request_id: String::new() }, &admin))
+        .await
+        .unwrap();
+    // Sorted here: the two backends collate upper and lower case differently.
+    let names = |list: Vec<Contact>| {
+        let mut names = list.into_iter().map(|c| c.full_name).collect::<Vec<_>>();
+        names.sort();
+        names
+    };
+    let list = |request: ListContactsRequest, token: &str| {
+        let mut contacts = contacts.clone();
+        let request = authed(request, token);
+        async move { contacts.list_contacts(request).await.unwrap().into_inner() }
+    };
+
+    let everyone = list(ListContactsRequest::default(), &admin).await.contacts;
+    assert_eq!(names(everyone).len(), 5, "the administrator's, three members' and Carol's");
+    let acme_people = list(ListContactsRequest::default(), &acme_admin).await.contacts;
+    assert_eq!(names(acme_people), ["Carol Prospect", "ann", "boss"], "an organization administrator's scope");
+    assert_eq!(names(list(ListContactsRequest::default(), &ann_token).await.contacts), ["ann"], "only one's own");
+    let without_user = ListContactsRequest { has_user: Some(false), ..Default::default() };
+    assert_eq!(names(list(without_user, &admin).await.contacts), ["Carol Prospect"]);
+    let by_email = ListContactsRequest { email: "CAROL@acme.example".into(), ..Default::default() };
+    assert_eq!(list(by_email, &admin).await.contacts.len(), 1);
+    let first = list(ListContactsRequest { page_size: 2, ..Default::default() }, &admin).await;
+    let rest = ListContactsRequest { page_size: 2, page_token: first.next_page_token, ..Default::default() };
+    let second = list(rest, &admin).await;
+    assert_eq!(first.contacts.len() + second.contacts.len(), 4);
 }

@@ -11,7 +11,7 @@ use crate::{
     api::organizations::{address_from_proto, address_to_proto},
     contacts::{ContactFields, ContactPath, Contacts},
     organizations::{AccountChanges, AccountView, Organizations},
-    storage::{AccountFilter, ContactRecord, DepartmentRecord},
+    storage::{AccountFilter, ContactFilter, ContactRecord, DepartmentRecord},
 };
 
 #[derive(Debug, Clone)]
@@ -79,6 +79,32 @@ impl ContactService for ContactApi {
         let id = request.into_inner().id;
         required("id", &id)?;
         Ok(Response::new(contact_to_proto(self.contacts.get(&caller, &id).await?)))
+    }
+
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        let caller = Caller::user_of(&request)?.clone();
+        let r = request.into_inner();
+        if r.text.chars().count() > 100 {
+            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
+        }
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?;
+        let filter = ContactFilter {
+            account_id: r.account_id,
+            department_id: r.department_id,
+            email: r.email,
+            text: r.text,
+            has_user: r.has_user,
+            visible_to: None,
+        };
+        let mut contacts = self.contacts.list(&caller, filter, after, page_size + 1).await?;
+        let next_page_token =
+            paging::next_text_page(&mut contacts, page_size, |c| (c.full_name.as_str(), c.id.as_str()));
+        let contacts = contacts.into_iter().map(contact_to_proto).collect();
+        Ok(Response::new(pb::ListContactsResponse { contacts, next_page_token }))
     }
 
     async fn update_contact(

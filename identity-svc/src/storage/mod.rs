@@ -24,7 +24,7 @@ pub use roles::{AccountRecord, MembershipRecord, NewRole, RoleFilter, RoleRecord
 pub use sessions::{LiveSession, NewSession};
 pub use settings::StoredSettings;
 pub use tokens::{InvitationFilter, InvitationRecord, NewInvitation, NewToken, RegistrationRecord, TokenRecord};
-pub use users::{ContactRecord, Insertion, NewUser, UserFilter, UserRecord};
+pub use users::{ContactFilter, ContactRecord, ContactScope, Insertion, NewUser, UserFilter, UserRecord};
 
 use service_kit::db::{Database, Migrations};
 

@@ -68,6 +68,29 @@ pub struct UserFilter {
     pub only_id: String,
 }
 
+/// What ListContacts filters by; empty strings and `None` do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub account_id: String,
+    pub department_id: String,
+    /// Lowercased exact email.
+    pub email: String,
+    /// Lowercased text the full name or email must contain.
+    pub text: String,
+    pub has_user: Option<bool>,
+    /// For external callers: the contacts they may see.
+    pub visible_to: Option<ContactScope>,
+}
+
+/// The contacts an external caller may see: their own, and for an organization
+/// administrator those of the organization's account and users.
+#[derive(Debug, Clone, Default)]
+pub struct ContactScope {
+    pub own_contact_id: String,
+    pub organization_id: String,
+    pub account_id: String,
+}
+
 /// What inserting a user did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Insertion {
@@ -469,6 +492,42 @@ impl Store {
         .execute(connection)
         .await?;
         Ok(())
+    }
+
+    /// Up to `limit` contacts matching `filter`, by full name then id, after `after`.
+    pub async fn contacts(
+        &self,
+        filter: &ContactFilter,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<ContactRecord>, IdentityError> {
+        let (after_name, after_id) = after.unwrap_or_default();
+        let scope = filter.visible_to.clone();
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE ($1 = '' OR c.account_id = $1) \
+             AND ($2 = '' OR c.department_id = $2) AND ($3 = '' OR lower(c.email) = $3) \
+             AND ($4 = '' OR lower(c.full_name) LIKE '%' || $4 || '%' OR lower(c.email) LIKE '%' || $4 || '%') \
+             AND ($5 = -1 OR (CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.contact_id = c.id) THEN 1 ELSE 0 END) = $5) \
+             AND ($6 = 0 OR c.id = $7 OR ($8 <> '' AND (c.account_id = $8 \
+                  OR c.id IN (SELECT u.contact_id FROM users u WHERE u.organization_id = $9)))) \
+             AND ($10 = '' OR c.full_name > $11 OR (c.full_name = $11 AND c.id > $10)) \
+             ORDER BY c.full_name, c.id LIMIT $12"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&filter.account_id)
+            .bind(&filter.department_id)
+            .bind(&filter.email)
+            .bind(&filter.text)
+            .bind(filter.has_user.map_or(-1, i16::from))
+            .bind(i16::from(scope.is_some()))
+            .bind(scope.as_ref().map(|s| s.own_contact_id.clone()).unwrap_or_default())
+            .bind(scope.as_ref().map(|s| s.account_id.clone()).unwrap_or_default())
+            .bind(scope.as_ref().map(|s| s.organization_id.clone()).unwrap_or_default())
+            .bind(after_id)
+            .bind(after_name)
+            .bind(limit)
+            .fetch_all(&self.db.pool)
+            .await?)
     }
 
     /// Rewrites a contact when its version is still `contact.version`; false otherwise.
