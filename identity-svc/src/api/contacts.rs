@@ -1,6 +1,7 @@
 //! `portal.identity.v1.ContactService` and `AccountService`: the people the CRM knows,
 //! the companies they work for, and those companies' departments.
 
+use super::{required, search_text};
 use portal_proto::identity::{
     self as pb, account_service_server::AccountService, contact_service_server::ContactService,
 };
@@ -18,10 +19,6 @@ use crate::{
 pub struct ContactApi {
     pub contacts: Contacts,
     pub organizations: Organizations,
-}
-
-fn required(field: &'static str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
 }
 
 fn contact_to_proto(contact: ContactRecord) -> pb::Contact {
@@ -87,9 +84,7 @@ impl ContactService for ContactApi {
     ) -> Result<Response<pb::ListContactsResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.text.chars().count() > 100 {
-            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
-        }
+        search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let filter = ContactFilter {
@@ -195,9 +190,7 @@ impl AccountService for ContactApi {
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.text.chars().count() > 100 {
-            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
-        }
+        search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let filter = AccountFilter {

@@ -1,6 +1,7 @@
 //! `portal.identity.v1.InvitationService`: sending, reading, revoking and redeeming
 //! invitations.
 
+use super::required;
 use portal_proto::identity::{self as pb, invitation_service_server::InvitationService};
 use service_kit::{
     ApiError, Caller,
@@ -80,10 +81,6 @@ pub fn to_proto(invitation: InvitationRecord, now: i64) -> pb::Invitation {
         organization_id: invitation.organization_id,
         sent_by_user_id: invitation.sent_by_user_id,
     }
-}
-
-fn required(field: &'static str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
 }
 
 #[tonic::async_trait]

@@ -1,5 +1,6 @@
 //! `portal.identity.v1.LicenceService`: the products and their seats.
 
+use super::required;
 use portal_proto::identity::{self as pb, licence_service_server::LicenceService};
 use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
@@ -44,10 +45,6 @@ fn assignment_to_proto(assignment: AssignmentRecord) -> pb::LicenceAssignment {
         assign_time: Some(to_timestamp(assignment.assigned_at)),
         assigned_by_user_id: assignment.assigned_by,
     }
-}
-
-fn required(field: &'static str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
 }
 
 #[tonic::async_trait]

@@ -30,6 +30,8 @@ pub use settings::SettingsApi;
 pub use users::UserApi;
 
 use portal_proto::identity as pb;
+use service_kit::ApiError;
+use tonic::Status;
 
 use crate::domain::user::UserKind;
 
@@ -39,5 +41,19 @@ impl From<UserKind> for pb::UserKind {
             UserKind::Employee => pb::UserKind::Employee,
             UserKind::External => pb::UserKind::External,
         }
+    }
+}
+
+/// Refuses an empty required field, naming it.
+fn required(field: &'static str, value: &str) -> Result<(), Status> {
+    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
+}
+
+/// Refuses a list's `text` filter over 100 characters.
+fn search_text(text: &str) -> Result<(), Status> {
+    if text.chars().count() > 100 {
+        Err(ApiError::invalid("text", "must be at most 100 characters").into())
+    } else {
+        Ok(())
     }
 }

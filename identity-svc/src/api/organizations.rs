@@ -1,6 +1,7 @@
 //! `portal.identity.v1.OrganizationService` and `AccountService`: accounts, portal
 //! organizations, their administrators and members.
 
+use super::{required, search_text};
 use portal_proto::identity::{self as pb, organization_service_server::OrganizationService};
 use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
@@ -77,10 +78,6 @@ fn later(rpc: &str) -> Status {
     Status::unimplemented(format!("{rpc} is not implemented yet (identity issue)"))
 }
 
-fn required(field: &'static str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
-}
-
 impl OrganizationApi {
     async fn organization_response(&self, caller: &Caller, id: &str) -> Result<pb::Organization, Status> {
         Ok(organization_to_proto(self.organizations.view(caller, id).await?))
@@ -128,9 +125,7 @@ impl OrganizationService for OrganizationApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         required("organization_id", &r.organization_id)?;
-        if r.text.chars().count() > 100 {
-            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
-        }
+        search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let filter = UserFilter {
@@ -185,9 +180,7 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.text.chars().count() > 100 {
-            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
-        }
+        search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let filter = OrganizationFilter {

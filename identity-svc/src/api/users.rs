@@ -203,9 +203,7 @@ impl UserService for UserApi {
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.text.chars().count() > 100 {
-            return Err(ApiError::invalid("text", "must be at most 100 characters").into());
-        }
+        super::search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
         let kind = match r.kind() {
