@@ -10,7 +10,10 @@ use service_kit::{Caller, CallerKind, clock::Clock, paging};
 
 use crate::{
     cache::{Counter, VersionedCache},
-    domain::{AccessError, Grantee, Rights, object_key, priority::RolePriorities},
+    domain::{
+        AccessError, Grantee, Operation, Right, Rights, delegation::Holder, evaluate::Query, object_key,
+        priority::RolePriorities,
+    },
     identity::Identity,
     permissions::Permissions,
     sharing::RECORD_GRANT,
@@ -405,7 +408,44 @@ impl Admin {
         Ok(page.finish(self.store.list_rules(object_code, author_key, &page.after, page.size + 1).await?))
     }
 
-    /// Record grants made by people (RecordGrantService): administrators only.
+    /// What the caller holds on a record, checked like any other access to it.
+    async fn holder(&self, caller: &Caller, object_code: &str, record_id: &str) -> Result<Holder, AccessError> {
+        let mut held = Vec::new();
+        for (operation, right) in
+            [(Operation::Read, Right::Read), (Operation::Update, Right::Edit), (Operation::Delete, Right::Delete)]
+        {
+            let query = Query {
+                object_code: object_code.to_owned(),
+                operation,
+                record_id: Some(record_id.to_owned()),
+                column_codes: Vec::new(),
+            };
+            if self.permissions.check(&caller.user_id, &query).await?.allowed {
+                held.push(right);
+            }
+        }
+        let confined_to = (caller.kind == CallerKind::External).then(|| caller.organization_id.clone());
+        Ok(Holder { rights: Rights::of(held), confined_to })
+    }
+
+    /// Who may manage the grants of one record: an administrator every grant, anyone
+    /// else only as a holder of the record's DELETE right (`None` for administrators).
+    async fn record_manager(
+        &self,
+        caller: &Caller,
+        object_code: &str,
+        record_id: &str,
+    ) -> Result<Option<Holder>, AccessError> {
+        if self.permissions.is_administrator(caller).await? {
+            return Ok(None);
+        }
+        let holder = self.holder(caller, object_code, record_id).await?;
+        holder.require_manager()?;
+        Ok(Some(holder))
+    }
+
+    /// Record grants made by people (RecordGrantService): administrators, and holders of
+    /// the record's DELETE right within what [`Holder::may_grant`] allows.
     pub async fn create_record_grant(
         &self,
         caller: &Caller,
@@ -415,7 +455,6 @@ impl Admin {
         rights: Rights,
         request_id: &str,
     ) -> Result<RecordGrantRow, AccessError> {
-        self.permissions.require_administrator(caller).await?;
         let actor = actor(caller);
         if let Some(id) = self.store.created_by_request(RECORD_GRANT, &actor, request_id).await?
             && let Some(row) = self.store.record_grant(&id).await?
@@ -426,7 +465,11 @@ impl Admin {
         if self.store.record(&key, &record_id).await?.is_none() {
             return Err(AccessError::NotFound("record", format!("{object_code}/{record_id}")));
         }
-        self.identity.require_grantee(&grantee).await?;
+        let manager = self.record_manager(caller, &object_code, &record_id).await?;
+        let grantee_organization = self.identity.grantee_organization(&grantee).await?;
+        if let Some(holder) = &manager {
+            holder.may_grant(rights, &grantee_organization)?;
+        }
         let now = self.clock.now();
         let grant = RecordGrantRow {
             id: service_kit::secrets::new_id(),
@@ -463,9 +506,7 @@ impl Admin {
         etag: &str,
         rights: Option<Rights>,
     ) -> Result<Option<RecordGrantRow>, AccessError> {
-        self.permissions.require_administrator(caller).await?;
-        let before =
-            self.store.record_grant(id).await?.ok_or_else(|| AccessError::NotFound("record grant", id.into()))?;
+        let before = self.managed_record_grant(caller, id, rights).await?;
         storage::check_etag(etag, before.version, "record grant")?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -487,8 +528,25 @@ impl Admin {
     }
 
     pub async fn get_record_grant(&self, caller: &Caller, id: &str) -> Result<RecordGrantRow, AccessError> {
-        self.permissions.require_administrator(caller).await?;
-        self.store.record_grant(id).await?.ok_or_else(|| AccessError::NotFound("record grant", id.into()))
+        self.managed_record_grant(caller, id, None).await
+    }
+
+    /// A record grant the caller may manage, and give `new_rights` to when set.
+    async fn managed_record_grant(
+        &self,
+        caller: &Caller,
+        id: &str,
+        new_rights: Option<Rights>,
+    ) -> Result<RecordGrantRow, AccessError> {
+        let grant =
+            self.store.record_grant(id).await?.ok_or_else(|| AccessError::NotFound("record grant", id.into()))?;
+        if let Some(holder) = self.record_manager(caller, &grant.object_code, &grant.record_id).await?
+            && let Some(rights) = new_rights
+        {
+            let grantee_organization = self.identity.grantee_organization(&grant.grantee).await?;
+            holder.may_grant(rights, &grantee_organization)?;
+        }
+        Ok(grant)
     }
 
     pub async fn list_record_grants(
@@ -500,7 +558,11 @@ impl Admin {
         source: Option<Source>,
         page: &PageRequest,
     ) -> Result<(Vec<RecordGrantRow>, String), AccessError> {
-        self.permissions.require_administrator(caller).await?;
+        if record_id.is_empty() {
+            self.permissions.require_administrator(caller).await?;
+        } else {
+            self.record_manager(caller, object_code, record_id).await?;
+        }
         let rows = self
             .store
             .list_record_grants(&object_key(object_code), record_id, grantee_key, source, &page.after, page.size + 1)

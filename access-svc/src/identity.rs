@@ -72,8 +72,14 @@ impl Identity {
 
     /// NOT_FOUND unless the user, role or organization exists.
     pub async fn require_grantee(&self, grantee: &Grantee) -> Result<(), AccessError> {
-        let exists = match grantee.kind {
-            GranteeKind::User => self.user_exists(&grantee.id).await?,
+        self.grantee_organization(grantee).await.map(|_| ())
+    }
+
+    /// The organization a grantee belongs to (empty for employees and roles of no
+    /// organization); NOT_FOUND unless the user, role or organization exists.
+    pub async fn grantee_organization(&self, grantee: &Grantee) -> Result<String, AccessError> {
+        let organization = match grantee.kind {
+            GranteeKind::User => self.user_organization(&grantee.id).await?,
             GranteeKind::Role | GranteeKind::Organization => {
                 let request = BatchGetRoleAncestryRequest { role_ids: vec![grantee.id.clone()] };
                 let mut client = self.client()?;
@@ -83,19 +89,22 @@ impl Identity {
                     .map_err(|status| unavailable(&status))?
                     .into_inner();
                 // An organization is its role: identity gives it the organization's id.
-                answer.roles.iter().any(|role| role.role_id == grantee.id)
+                answer.roles.into_iter().find(|role| role.role_id == grantee.id).map(|role| {
+                    if grantee.kind == GranteeKind::Organization { grantee.id.clone() } else { role.organization_id }
+                })
             }
         };
-        if exists { Ok(()) } else { Err(AccessError::NotFound(grantee.kind.as_str(), grantee.id.clone())) }
+        organization.ok_or_else(|| AccessError::NotFound(grantee.kind.as_str(), grantee.id.clone()))
     }
 
-    /// True when identity knows the user (deactivated users included).
-    async fn user_exists(&self, user_id: &str) -> Result<bool, AccessError> {
+    /// The user's organization (empty for employees); `None` when identity does not know
+    /// the user (deactivated users are known).
+    async fn user_organization(&self, user_id: &str) -> Result<Option<String>, AccessError> {
         let mut client = self.client()?;
         let request = GetUserAccessProfileRequest { user_id: user_id.to_owned() };
         match tokio::time::timeout(CALL_TIMEOUT, client.get_user_access_profile(request)).await {
-            Ok(Ok(_)) => Ok(true),
-            Ok(Err(status)) if status.code() == Code::NotFound => Ok(false),
+            Ok(Ok(profile)) => Ok(Some(profile.into_inner().organization_id)),
+            Ok(Err(status)) if status.code() == Code::NotFound => Ok(None),
             Ok(Err(status)) => Err(unavailable(&status)),
             Err(_) => Err(AccessError::Unavailable("identity did not answer in time".into())),
         }

@@ -1,9 +1,12 @@
 //! Records and their grants as a use case: registration (applying the default record
 //! rules), unregistration, shares by owning services and administrators, and the change
-//! feed. Every change is audited in its transaction and bumps the record's sharing
+//! feed with its compaction. Every change is audited in its transaction and bumps the record's sharing
 //! epoch after commit, so the next check of that record sees it.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use service_kit::clock::Clock;
 
@@ -16,6 +19,13 @@ use crate::{
         records::{self, GrantChange, RecordGrantRow, Source},
     },
 };
+
+/// How long the change feed keeps changes that no longer describe a current grant
+/// (internal.proto, PullRecordGrantChanges: 7 days).
+const CHANGE_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// How often one process compacts an object's change feed, at most.
+const COMPACTION_INTERVAL_MS: i64 = 3600 * 1000;
 
 /// The resource type of record grants in audit events.
 pub const RECORD_GRANT: &str = "record_grant";
@@ -35,11 +45,13 @@ pub struct Sharing {
     identity: Identity,
     cache: Arc<VersionedCache>,
     clock: Clock,
+    /// When this process last compacted each object's change feed (clock milliseconds).
+    last_compaction: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Sharing {
     pub fn new(store: Store, identity: Identity, cache: Arc<VersionedCache>, clock: Clock) -> Self {
-        Self { store, identity, cache, clock }
+        Self { store, identity, cache, clock, last_compaction: Default::default() }
     }
 
     async fn changed(&self, object_code: &str, record_id: &str) {
@@ -210,6 +222,7 @@ impl Sharing {
     }
 
     /// Changes after a revision, oldest first: (changes, revision reached, more waiting).
+    /// REVISION_COMPACTED when changes after `after_revision` were dropped.
     pub async fn pull(
         &self,
         object_code: &str,
@@ -217,10 +230,33 @@ impl Sharing {
         page_size: i64,
     ) -> Result<(Vec<GrantChange>, i64, bool), AccessError> {
         let key = object_key(object_code);
+        self.compact_if_due(&key).await?;
         let mut changes = self.store.grant_changes(&key, after_revision, page_size + 1).await?;
+        // Read after the changes: a compaction that removed any of them is seen here.
+        if after_revision > 0 && after_revision < self.store.compacted_through(&key).await? {
+            return Err(AccessError::Refused(
+                "REVISION_COMPACTED",
+                format!(
+                    "the changes after revision {after_revision} are no longer kept; empty your copy and pull from 0"
+                ),
+            ));
+        }
         let more = changes.len() as i64 > page_size;
         changes.truncate(page_size as usize);
         let revision = changes.last().map_or(after_revision, |c| c.revision);
         Ok((changes, revision, more))
+    }
+
+    /// Compacts an object's change feed when this process has not done so for an hour.
+    async fn compact_if_due(&self, object_key: &str) -> Result<(), AccessError> {
+        let now = self.clock.now();
+        {
+            let mut last = self.last_compaction.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match last.get(object_key) {
+                Some(&at) if now - at < COMPACTION_INTERVAL_MS => return Ok(()),
+                _ => last.insert(object_key.to_owned(), now),
+            };
+        }
+        self.store.compact_changes(object_key, now - CHANGE_RETENTION_MS).await
     }
 }

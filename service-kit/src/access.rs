@@ -64,6 +64,7 @@ use crate::{
     ApiError, Caller, ServiceContext, Upstreams,
     assertion::AssertionKey,
     db::Database,
+    error::error_reason,
     upstream::{SignAs, Upstream},
 };
 
@@ -140,10 +141,17 @@ impl AccessClient {
     where
         F: Future<Output = Result<tonic::Response<T>, Status>>,
     {
+        self.answer(call).await?.map_err(from_status)
+    }
+
+    /// Access's answer, its refusal left for the caller to read.
+    async fn answer<T, F>(&self, call: impl FnOnce(Client) -> F) -> Result<Result<T, Status>, ApiError>
+    where
+        F: Future<Output = Result<tonic::Response<T>, Status>>,
+    {
         let client = self.client()?;
         match tokio::time::timeout(CALL_TIMEOUT, call(client)).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(from_status(status)),
+            Ok(answer) => Ok(answer.map(tonic::Response::into_inner)),
             Err(_) => Err(ApiError::Unavailable { message: "access did not answer in time; retry shortly".into() }),
         }
     }
@@ -274,6 +282,8 @@ impl AccessClient {
     /// `min_revision`, applying PullRecordGrantChanges pages, each in one transaction
     /// that also advances the stored revision with a compare-and-set, so concurrent syncs
     /// (several processes of one service) never apply a page twice or out of order.
+    /// When access no longer keeps the changes the replica needs (REVISION_COMPACTED),
+    /// the replica is emptied and filled again from revision 0.
     /// Returns the revision reached.
     pub async fn sync(&self, database: &Database, object_code: &str, min_revision: i64) -> Result<i64, ApiError> {
         let pool = &database.pool;
@@ -295,7 +305,14 @@ impl AccessClient {
                 after_revision: current,
                 page_size: SYNC_PAGE,
             };
-            let page = self.call(|mut c| async move { c.pull_record_grant_changes(request).await }).await?;
+            let page = match self.answer(|mut c| async move { c.pull_record_grant_changes(request).await }).await? {
+                Ok(page) => page,
+                Err(status) if error_reason(&status) == "REVISION_COMPACTED" => {
+                    restart_replica(database, object_code, current).await?;
+                    continue;
+                }
+                Err(status) => return Err(from_status(status)),
+            };
             if page.changes.is_empty() {
                 return Ok(current);
             }
@@ -342,6 +359,25 @@ impl AccessClient {
             }
         }
     }
+}
+
+/// Empties the replica of `object_code` and sets it back to revision 0, unless another
+/// sync moved it from `current` meanwhile.
+async fn restart_replica(database: &Database, object_code: &str, current: i64) -> Result<(), ApiError> {
+    let mut tx = database.pool.begin().await?;
+    let moved = sqlx::query("UPDATE access_grant_revisions SET revision = 0 WHERE object_code = $1 AND revision = $2")
+        .bind(object_code)
+        .bind(current)
+        .execute(&mut *tx)
+        .await?;
+    if moved.rows_affected() == 1 {
+        sqlx::query("DELETE FROM access_record_grants WHERE object_code = $1")
+            .bind(object_code)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The error a denied check becomes: NOT_FOUND when the record may not be reached (its

@@ -192,3 +192,9 @@ mod tests {
         assert!(!status.message().contains("secret"));
     }
 }
+
+/// The ErrorInfo reason of a refusal another service (or this one) answered, or "" when
+/// it carries none.
+pub fn error_reason(status: &Status) -> String {
+    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
+}

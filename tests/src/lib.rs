@@ -20,6 +20,8 @@ use service_kit::{clock::Clock, config::PortalConfig, runner, secrets};
 use tokio::{net::TcpListener, sync::oneshot};
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
+pub use service_kit::error::error_reason;
+
 /// The administrator password every test suite starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests-1";
 /// The administrator email every test suite starts with.

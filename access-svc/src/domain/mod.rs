@@ -2,6 +2,7 @@
 //! are decided ([`priority`]), the four-level check ([`evaluate`]), and the portal
 //! configuration limits ([`sections`]). No tonic, no SQL.
 
+pub mod delegation;
 pub mod error;
 pub mod evaluate;
 pub mod priority;

@@ -293,6 +293,54 @@ impl Store {
             .collect()
     }
 
+    /// The highest revision of an object's change feed dropped by compaction (0 when none).
+    pub async fn compacted_through(&self, object_key: &str) -> Result<i64, AccessError> {
+        let row = sqlx::query("SELECT compacted_through FROM record_grant_revisions WHERE object_key = $1")
+            .bind(object_key)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("compacted_through")).transpose()?.unwrap_or(0))
+    }
+
+    /// Drops the changes of an object made before `before` that no longer describe a
+    /// current grant (the grant was removed, or changed again later), and raises the
+    /// feed's `compacted_through` to the highest revision dropped. A full pull (from 0)
+    /// still yields every current grant: each keeps its latest change.
+    pub async fn compact_changes(&self, object_key: &str, before: i64) -> Result<(), AccessError> {
+        const OBSOLETE: &str = "FROM record_grant_changes c WHERE c.object_key = $1 AND c.created_at < $2 \
+             AND (c.removed = 1 OR EXISTS (SELECT 1 FROM record_grant_changes l \
+             WHERE l.object_key = c.object_key AND l.grant_id = c.grant_id AND l.revision > c.revision))";
+        let mut tx = self.begin().await?;
+        let highest: Option<i64> = sqlx::query(AssertSqlSafe(format!("SELECT MAX(c.revision) AS highest {OBSOLETE}")))
+            .bind(object_key)
+            .bind(before)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("highest")?;
+        let Some(highest) = highest else {
+            return Ok(());
+        };
+        // Removing by revision keeps the rows decided above, even if a change arrives meanwhile.
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM record_grant_changes WHERE object_key = $1 AND revision IN (SELECT c.revision {OBSOLETE}) \
+             AND revision <= $3"
+        )))
+        .bind(object_key)
+        .bind(before)
+        .bind(highest)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE record_grant_revisions SET compacted_through = $2 WHERE object_key = $1 AND compacted_through < $2",
+        )
+        .bind(object_key)
+        .bind(highest)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// One record grant.
     pub async fn record_grant(&self, id: &str) -> Result<Option<RecordGrantRow>, AccessError> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM record_grants WHERE id = $1");

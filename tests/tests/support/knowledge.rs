@@ -61,10 +61,7 @@ pub async fn create_article(suite: &Suite, token: &str, article: Article) -> Res
     knowledge(suite).create_article(authed(request, token)).await.map(|r| r.into_inner())
 }
 
-/// The ErrorInfo reason of an error, or "".
-pub fn reason(status: &Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
-}
+pub use portal_tests::error_reason as reason;
 
 /// The fields a BadRequest names.
 pub fn bad_fields(status: &Status) -> Vec<String> {

@@ -20,7 +20,6 @@ use service_kit::{
     config::{LicenceProductConfig, MailDelivery},
 };
 use tonic::{Code, Status};
-use tonic_types::StatusExt;
 
 /// The public base URL every link must be built from.
 pub const BASE: &str = "https://portal.example.com";
@@ -51,9 +50,7 @@ macro_rules! link_tests {
     };
 }
 
-pub fn reason(status: &Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
-}
+pub use portal_tests::error_reason as reason;
 
 /// The (code, reason) of a refusal, for one-line assertions.
 pub fn refusal<T: std::fmt::Debug>(result: Result<T, Status>) -> (Code, String) {

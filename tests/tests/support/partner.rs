@@ -17,7 +17,6 @@ use portal_proto::{
 };
 use portal_tests::{Suite, authed, fixtures};
 use tonic::{Status, transport::Channel};
-use tonic_types::StatusExt;
 
 /// The identity role every partner user needs for the partner program.
 pub const PARTNER_PORTAL_USERS: &str = "partner-portal-users";
@@ -115,7 +114,4 @@ pub async fn opportunity(
     opportunities(suite).create_opportunity(authed(request, token)).await.map(|r| r.into_inner())
 }
 
-/// The ErrorInfo reason of a refusal.
-pub fn reason(status: &Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
-}
+pub use portal_tests::error_reason as reason;
