@@ -94,6 +94,24 @@ impl Directory {
         Ok(found(ids, rows, |row| &row.id))
     }
 
+    /// A page of a role's active users (see [`Store::role_users_page`]); NOT_FOUND for an
+    /// unknown role.
+    pub async fn role_users(
+        &self,
+        role_id: &str,
+        include_descendants: bool,
+        after_user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<UserSummaryRow>, IdentityError> {
+        if role_id.is_empty() {
+            return Err(IdentityError::Invalid(vec![("role_id", "the role id is required".into())]));
+        }
+        if self.store.role_with_ancestors(role_id).await?.is_empty() {
+            return Err(IdentityError::NotFound("role", role_id.to_owned()));
+        }
+        self.store.role_users_page(role_id, include_descendants, after_user_id, limit).await
+    }
+
     pub async fn contacts(&self, ids: &[String]) -> Result<Found<ContactSummaryRow>, IdentityError> {
         let rows = self.store.contacts_by_ids(bounded("contact_ids", ids)?).await?;
         Ok(found(ids, rows, |row| &row.id))

@@ -1,6 +1,6 @@
 //! What other services ask identity (IdentityInternalService): a user's access profile with
 //! its version counters, and the batch lookups of users, contacts, accounts, organizations
-//! and role ancestries (issue 4; DESIGN.md §3 and §4 "Cache").
+//! and role ancestries, a role's users (issue 4; DESIGN.md §3 and §4 "Cache").
 //!
 //! Internal services are not exposed by the gateway, so these tests call identity's own
 //! address and run in the distributed wiring only; the all-in-one wiring reaches the same
@@ -9,7 +9,7 @@
 use portal_proto::identity::{
     AccountType, BatchGetAccountsRequest, BatchGetContactsRequest, BatchGetOrganizationsRequest,
     BatchGetRoleAncestryRequest, BatchGetUsersRequest, DeactivateUserRequest, GetMembershipEpochsRequest,
-    GetUserAccessProfileRequest, MembershipSource, UserKind, WellKnownRole,
+    GetUserAccessProfileRequest, ListRoleUsersRequest, MembershipSource, UserKind, WellKnownRole,
     identity_internal_service_client::IdentityInternalServiceClient, user_service_client::UserServiceClient,
 };
 use portal_tests::{Backend, Mode, Suite, authed, fixtures, suite_variants};
@@ -22,6 +22,7 @@ suite_variants!(
     threads: 2;
     the_access_profile_lists_every_role_nearest_first_and_its_epoch_moves_with_each_change,
     batch_lookups_answer_in_request_order_and_report_unknown_ids,
+    a_roles_active_users_are_listed_with_its_descendants_page_by_page,
 );
 
 async fn distributed(mode: Mode, backend: Backend) -> Option<Suite> {
@@ -180,4 +181,48 @@ async fn batch_lookups_answer_in_request_order_and_report_unknown_ids(suite: Sui
         .unwrap_err();
     assert_eq!(too_many.code(), Code::InvalidArgument);
     assert_eq!(too_many.get_details_bad_request().unwrap().field_violations[0].field, "user_ids");
+}
+
+async fn a_roles_active_users_are_listed_with_its_descendants_page_by_page(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
+    let desk = fixtures::role(&suite, &admin, &acme.id, "Service desk").await;
+    let night = fixtures::role(&suite, &admin, &desk.id, "Night shift").await;
+    let mut direct = Vec::new();
+    for email in ["ann@acme.example", "bob@acme.example", "gone@acme.example"] {
+        direct.push(fixtures::member(&suite, &admin, &acme.id, email, false).await.0);
+    }
+    let (nina, _) = fixtures::member(&suite, &admin, &acme.id, "nina@acme.example", false).await;
+    fixtures::add_to_role(&suite, &admin, &desk.id, &direct.iter().map(|u| u.id.as_str()).collect::<Vec<_>>()).await;
+    fixtures::add_to_role(&suite, &admin, &night.id, &[&nina.id, &direct[0].id]).await;
+    let gone = DeactivateUserRequest { id: direct[2].id.clone(), ..Default::default() };
+    UserServiceClient::new(suite.channel()).deactivate_user(authed(gone, &admin)).await.unwrap();
+    let mut identity = identity(&suite);
+    let list = |include_descendants, page_size, page_token: &str| ListRoleUsersRequest {
+        role_id: desk.id.clone(),
+        include_descendants,
+        page_size,
+        page_token: page_token.into(),
+    };
+
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let members = identity.list_role_users(list(false, 0, "")).await.unwrap().into_inner();
+    let ids: Vec<String> = members.users.iter().map(|u| u.user_id.clone()).collect();
+    assert_eq!(ids, sorted(vec![direct[0].id.clone(), direct[1].id.clone()]), "active direct members, by id");
+    assert!(members.users.iter().all(|u| u.active && !u.email.is_empty()));
+
+    // With the night shift below it: Nina too, Ann once; two per page.
+    let first = identity.list_role_users(list(true, 2, "")).await.unwrap().into_inner();
+    let second = identity.list_role_users(list(true, 2, &first.next_page_token)).await.unwrap().into_inner();
+    assert!(second.next_page_token.is_empty());
+    let ids: Vec<String> = first.users.iter().chain(&second.users).map(|u| u.user_id.clone()).collect();
+    assert_eq!(ids, sorted(vec![direct[0].id.clone(), direct[1].id.clone(), nina.id.clone()]));
+
+    let unknown = ListRoleUsersRequest { role_id: "no-such-role".into(), ..Default::default() };
+    assert_eq!(identity.list_role_users(unknown).await.unwrap_err().code(), Code::NotFound);
+    let status = identity.list_role_users(list(false, 501, "")).await.unwrap_err();
+    assert_eq!(status.get_details_bad_request().unwrap().field_violations[0].field, "page_size");
 }

@@ -2,7 +2,7 @@
 //! services ask identity. Only the suite's own services may call it.
 
 use portal_proto::identity::{self as pb, identity_internal_service_server::IdentityInternalService};
-use service_kit::{ApiError, clock::to_timestamp};
+use service_kit::{ApiError, clock::to_timestamp, paging};
 use tonic::{Request, Response, Status};
 
 use super::roles::{role_kind_to_proto, source_to_proto, well_known_to_proto};
@@ -10,6 +10,7 @@ use crate::{
     auth::Auth,
     directory::{AccessProfile, Directory},
     domain::user::UserKind,
+    storage::UserSummaryRow,
     system_settings::SystemSettings,
 };
 
@@ -22,6 +23,22 @@ pub struct InternalApi {
 
 fn kind_to_proto(stored: &str) -> i32 {
     pb::UserKind::from(UserKind::from_stored(stored)).into()
+}
+
+fn user_summary_to_proto(user: UserSummaryRow) -> pb::UserSummary {
+    pb::UserSummary {
+        kind: kind_to_proto(&user.kind),
+        active: user.active != 0,
+        organization_administrator: user.organization_administrator != 0,
+        system_administrator: user.system_administrator != 0,
+        user_id: user.id,
+        email: user.email,
+        full_name: user.full_name,
+        organization_id: user.organization_id.unwrap_or_default(),
+        contact_id: user.contact_id,
+        account_id: user.account_id.unwrap_or_default(),
+        culture: user.culture,
+    }
 }
 
 fn profile_to_proto(profile: AccessProfile) -> pb::GetUserAccessProfileResponse {
@@ -137,24 +154,23 @@ impl IdentityInternalService for InternalApi {
         request: Request<pb::BatchGetUsersRequest>,
     ) -> Result<Response<pb::BatchGetUsersResponse>, Status> {
         let found = self.directory.users(&request.into_inner().user_ids).await?;
-        let users = found
-            .rows
-            .into_iter()
-            .map(|user| pb::UserSummary {
-                kind: kind_to_proto(&user.kind),
-                active: user.active != 0,
-                organization_administrator: user.organization_administrator != 0,
-                system_administrator: user.system_administrator != 0,
-                user_id: user.id,
-                email: user.email,
-                full_name: user.full_name,
-                organization_id: user.organization_id.unwrap_or_default(),
-                contact_id: user.contact_id,
-                account_id: user.account_id.unwrap_or_default(),
-                culture: user.culture,
-            })
-            .collect();
+        let users = found.rows.into_iter().map(user_summary_to_proto).collect();
         Ok(Response::new(pb::BatchGetUsersResponse { users, missing_user_ids: found.missing }))
+    }
+
+    async fn list_role_users(
+        &self,
+        request: Request<pb::ListRoleUsersRequest>,
+    ) -> Result<Response<pb::ListRoleUsersResponse>, Status> {
+        let r = request.into_inner();
+        let page_size = paging::page_size(r.page_size)?;
+        let after = paging::text_position(&r.page_token)?.map(|(user_id, _)| user_id).unwrap_or_default();
+        let mut users = self.directory.role_users(&r.role_id, r.include_descendants, &after, page_size + 1).await?;
+        let next_page_token = paging::next_text_page(&mut users, page_size, |user| (user.id.as_str(), ""));
+        Ok(Response::new(pb::ListRoleUsersResponse {
+            users: users.into_iter().map(user_summary_to_proto).collect(),
+            next_page_token,
+        }))
     }
 
     async fn batch_get_contacts(

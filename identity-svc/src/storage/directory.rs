@@ -42,6 +42,11 @@ pub struct AccountSummaryRow {
     pub organization_id: Option<String>,
 }
 
+/// The columns of a [`UserSummaryRow`], from `users u` joined to `contacts c`.
+const USER_SUMMARY_SELECT: &str = "SELECT u.id, u.email, c.full_name, u.kind, u.active, u.organization_id, \
+     u.organization_administrator, u.system_administrator, u.contact_id, c.account_id, u.culture \
+     FROM users u JOIN contacts c ON c.id = u.contact_id";
+
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
@@ -96,15 +101,33 @@ impl HasId for super::RoleRecord {
 
 impl Store {
     pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<UserSummaryRow>, IdentityError> {
-        rows_in(
-            self,
-            "SELECT u.id, u.email, c.full_name, u.kind, u.active, u.organization_id, u.organization_administrator, \
-             u.system_administrator, u.contact_id, c.account_id, u.culture \
-             FROM users u JOIN contacts c ON c.id = u.contact_id",
-            "u.id",
-            ids,
-        )
-        .await
+        rows_in(self, USER_SUMMARY_SELECT, "u.id", ids).await
+    }
+
+    /// Up to `limit` active direct members of the role (and, with `include_descendants`,
+    /// of every role below it), by user id after `after_user_id`.
+    pub async fn role_users_page(
+        &self,
+        role_id: &str,
+        include_descendants: bool,
+        after_user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<UserSummaryRow>, IdentityError> {
+        let sql = format!(
+            "WITH RECURSIVE below (id) AS ( \
+                 SELECT id FROM roles WHERE id = $1 \
+                 UNION SELECT r.id FROM roles r JOIN below b ON r.parent_id = b.id WHERE $2 = 1) \
+             {USER_SUMMARY_SELECT} WHERE u.active = 1 AND u.id > $3 AND u.id IN \
+             (SELECT m.user_id FROM role_user_members m WHERE m.role_id IN (SELECT id FROM below)) \
+             ORDER BY u.id LIMIT $4"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(role_id)
+            .bind(i16::from(include_descendants))
+            .bind(after_user_id)
+            .bind(limit)
+            .fetch_all(&self.db.pool)
+            .await?)
     }
 
     pub async fn contacts_by_ids(&self, ids: &[String]) -> Result<Vec<ContactSummaryRow>, IdentityError> {
