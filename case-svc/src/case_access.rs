@@ -12,7 +12,7 @@
 use portal_proto::access::ObjectOperation;
 use service_kit::{
     ApiError, Caller, CallerKind,
-    access::{AccessClient, ListPredicate, list_predicate},
+    access::{AccessClient, ListPredicate, granted_records, list_predicate},
     db::Database,
 };
 
@@ -87,8 +87,8 @@ impl CaseAccess {
         }
     }
 
-    /// Adds the caller's record filter to a case query; false when the caller may read
-    /// no case at all.
+    /// Adds the caller's record filter to a case query, with the ways into it a list
+    /// reads by index; false when the caller may read no case at all.
     pub async fn restrict(&self, caller: &Caller, query: &mut CaseQuery) -> Result<bool, CaseError> {
         let answer =
             self.client.record_filter(&caller.user_id, CASE_OBJECT, ObjectOperation::Read).await.map_err(api)?;
@@ -101,6 +101,18 @@ impl CaseAccess {
             ListPredicate::Where(predicate) => {
                 query.binds.extend(predicate.params.into_iter().map(Bind::Text));
                 query.conditions.push(predicate.sql);
+                if !filter.author_user_ids.is_empty() {
+                    let authors: Vec<String> =
+                        filter.author_user_ids.iter().map(|a| query.bind(Bind::Text(a.clone()))).collect();
+                    query.ways.push(format!("cases WHERE author_user_id IN ({})", authors.join(", ")));
+                }
+                if let Some(granted) = granted_records(&filter, CASE_OBJECT, query.binds.len() + 1) {
+                    query.binds.extend(granted.params.into_iter().map(Bind::Text));
+                    query.ways.push(format!(
+                        "cases JOIN ({}) AS granted ON granted.record_id = cases.id WHERE 1 = 1",
+                        granted.sql
+                    ));
+                }
                 Ok(true)
             }
         }

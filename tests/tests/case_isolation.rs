@@ -5,15 +5,25 @@
 #[path = "support/case.rs"]
 mod support_case;
 
-use portal_proto::case::{
-    CancelCaseRequest, CaseFilter, CaseOrderBy, CaseStatus, ListCaseHistoryRequest, ListCasesRequest,
-    ListMessagesRequest, PostMessageRequest, SetFeedbackRequest,
+use portal_proto::{
+    access::{
+        AuthorOrganization, CreateDefaultRecordRuleRequest, DefaultRecordRule, DefaultRecordRuleTarget, Grantee,
+        RecordRight, default_record_rule_service_client::DefaultRecordRuleServiceClient,
+        default_record_rule_target::Target, grantee::Subject,
+    },
+    case::{
+        CancelCaseRequest, CaseFilter, CaseOrderBy, CaseStatus, ListCaseHistoryRequest, ListCasesRequest,
+        ListMessagesRequest, PostMessageRequest, SetFeedbackRequest,
+    },
 };
-use portal_tests::{Suite, authed, suite_tests};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
 use support_case::*;
 use tonic::Code;
 
-suite_tests!(another_organization_cannot_reach_a_case_and_lists_page_through_own_cases);
+suite_tests!(
+    another_organization_cannot_reach_a_case_and_lists_page_through_own_cases,
+    organization_wide_visibility_lists_colleagues_cases_once_across_pages
+);
 
 async fn list_all(suite: &Suite, token: &str, filter: CaseFilter, page_size: i32) -> (Vec<String>, usize) {
     let mut client = cases(suite);
@@ -94,4 +104,41 @@ async fn another_organization_cannot_reach_a_case_and_lists_page_through_own_cas
     let by_number = CaseFilter { number: theirs.number.to_lowercase(), ..Default::default() };
     assert!(list_all(&suite, &ann, by_number.clone(), 10).await.0.is_empty(), "another's number finds nothing");
     assert_eq!(list_all(&suite, &bob, by_number, 10).await.0, [theirs.number.clone()]);
+}
+
+/// A default rule shares each case with its author's organization: a colleague's list holds
+/// the organization's cases and their own, each once, in order, across pages; another
+/// organization still sees only its own.
+async fn organization_wide_visibility_lists_colleagues_cases_once_across_pages(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let calendar = nine_to_six(&suite, &admin, "Office", "UTC", &[]).await;
+    let service = service(&suite, &admin, "Printing", 240, 600).await;
+    agreement(&suite, &admin, "Everyone", None, &[&service.id], &calendar.id).await;
+    let (ann_user, ann, _) = customer(&suite, &admin, "Acme", "ann@acme.test").await;
+    let (_, carl) = fixtures::member(&suite, &admin, &ann_user.organization_id, "carl@acme.test", false).await;
+    let (_, bob, _) = customer(&suite, &admin, "Globex", "bob@globex.test").await;
+    let acme_shares_its_cases = CreateDefaultRecordRuleRequest {
+        default_record_rule: Some(DefaultRecordRule {
+            object_code: "Case".into(),
+            author: Some(Grantee { subject: Some(Subject::OrganizationId(ann_user.organization_id.clone())) }),
+            target: Some(DefaultRecordRuleTarget { target: Some(Target::AuthorOrganization(AuthorOrganization {})) }),
+            rights: vec![RecordRight::Read.into()],
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    let mut rules = DefaultRecordRuleServiceClient::new(suite.channel());
+    rules.create_default_record_rule(authed(acme_shares_its_cases, &admin)).await.unwrap();
+
+    let mut acme = Vec::new();
+    for n in 0..5 {
+        let author = if n % 2 == 0 { &ann } else { &carl };
+        acme.push(open_case(&suite, author, &service.id, &format!("case {n}")).await.unwrap().number);
+    }
+    let globex = open_case(&suite, &bob, &service.id, "Bob's").await.unwrap().number;
+
+    for (token, page_size) in [(&carl, 2), (&ann, 3), (&carl, 10)] {
+        assert_eq!(list_all(&suite, token, CaseFilter::default(), page_size).await.0, acme);
+    }
+    assert_eq!(list_all(&suite, &bob, CaseFilter::default(), 2).await.0, [globex]);
 }

@@ -187,6 +187,11 @@ pub struct CaseQuery {
     pub descending: bool,
     pub after: Option<(i64, String)>,
     pub limit: i64,
+    /// Index-driven ways into the cases the conditions may select (`cases … WHERE …`
+    /// fragments whose union holds every such case), set with the caller's record filter:
+    /// the list then reads a page through each way and merges them, because the filter's
+    /// OR of author and grant would make PostgreSQL walk the table in list order.
+    pub ways: Vec<String>,
 }
 
 /// A value bound into a dynamic query.
@@ -363,10 +368,10 @@ impl Store {
 
     /// A page of cases.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Vec<CaseRecord>, CaseError> {
-        let mut sql = String::from("SELECT * FROM cases WHERE 1 = 1");
+        let mut filter = String::new();
         for condition in &query.conditions {
-            sql.push_str(" AND ");
-            sql.push_str(condition);
+            filter.push_str(" AND ");
+            filter.push_str(condition);
         }
         let mut binds = query.binds.clone();
         let key = query.order_key;
@@ -376,9 +381,20 @@ impl Store {
             let p = binds.len();
             binds.push(Bind::Text(id.clone()));
             let i = binds.len();
-            sql.push_str(&format!(" AND ({key} {cmp} ${p} OR ({key} = ${p} AND id {cmp} ${i}))"));
+            filter.push_str(&format!(" AND ({key} {cmp} ${p} OR ({key} = ${p} AND cases.id {cmp} ${i}))"));
         }
-        sql.push_str(&format!(" ORDER BY {key} {direction}, id {direction} LIMIT {}", query.limit));
+        let page = format!(" ORDER BY {key} {direction}, id {direction} LIMIT {}", query.limit);
+        let sql = if query.ways.is_empty() {
+            format!("SELECT * FROM cases WHERE 1 = 1{filter}{page}")
+        } else {
+            let ways: Vec<String> = query
+                .ways
+                .iter()
+                .enumerate()
+                .map(|(n, way)| format!("SELECT * FROM (SELECT cases.* FROM {way}{filter}{page}) AS way{n}"))
+                .collect();
+            format!("SELECT * FROM ({}) AS cases{page}", ways.join(" UNION "))
+        };
         let mut statement = sqlx::query_as(sqlx::AssertSqlSafe(sql));
         for bind in binds {
             statement = match bind {
