@@ -20,8 +20,9 @@ use crate::{
     },
     settings::Settings,
     storage::{
-        CaseRecord, HistoryRecord, Store,
+        CaseRecord, HistoryRecord, ServiceRecord, Store,
         cases::{CaseChange, CaseQuery, ClockKind},
+        knowledge::TagRecord,
         outbox::OutboxMail,
     },
 };
@@ -64,6 +65,7 @@ pub struct CasePatch {
     pub priority: Option<i32>,
     pub tags: Option<Vec<String>>,
     pub agreement_id: Option<String>,
+    pub service_id: Option<String>,
     pub owner_group_id: Option<String>,
     pub assignee_user_id: Option<String>,
     pub solution: Option<String>,
@@ -195,14 +197,7 @@ impl Cases {
         let service = if new.service_id.is_empty() {
             None
         } else {
-            let service = self
-                .store
-                .service(&new.service_id)
-                .await?
-                .ok_or_else(|| CaseError::NotFound { resource: "service item", id: new.service_id.clone() })?;
-            if service.active == 0 {
-                return Err(precondition("SERVICE_ITEM_INACTIVE", "the service is inactive; choose another"));
-            }
+            let service = self.active_service(&new.service_id).await?;
             if new.category.as_ref().is_some_and(|c| *c != service.category) {
                 return Err(CaseError::Api(ApiError::invalid(
                     "case.category",
@@ -387,6 +382,22 @@ impl Cases {
         Ok(views)
     }
 
+    /// A page of the tags on the cases the caller may read that start with `prefix`,
+    /// most used first; counts include only those cases.
+    pub async fn list_tags(
+        &self,
+        caller: &Caller,
+        prefix: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<TagRecord>, CaseError> {
+        let mut query = CaseQuery::default();
+        if !self.access.restrict(caller, &mut query).await? {
+            return Ok(Vec::new());
+        }
+        self.store.case_tags(&query, &prefix.trim().to_lowercase(), after, limit).await
+    }
+
     /// Loads a reachable case and checks the etag.
     async fn for_change(&self, caller: &Caller, id: &str, etag: &str) -> Result<CaseRecord, CaseError> {
         let case = self.reachable(caller, id, Operation::Update).await?;
@@ -414,15 +425,17 @@ impl Cases {
             && patch.description.is_none()
             && patch.priority.is_none()
             && patch.agreement_id.is_none()
+            && patch.service_id.is_none()
             && patch.owner_group_id.is_none()
             && patch.assignee_user_id.is_none()
             && patch.solution.is_none();
         if status.is_final() && !only_tags {
             return Err(CaseError::Closed(status));
         }
-        if !staff && (patch.owner_group_id.is_some() || patch.assignee_user_id.is_some() || patch.solution.is_some()) {
+        let staff_only = [&patch.service_id, &patch.owner_group_id, &patch.assignee_user_id, &patch.solution];
+        if !staff && staff_only.iter().any(|field| field.is_some()) {
             return Err(CaseError::PermissionDenied {
-                message: "owner_group_id, assignee_user_id and solution are staff-only fields".into(),
+                message: "service_item_id, owner_group_id, assignee_user_id and solution are staff-only fields".into(),
             });
         }
         let now = self.clock.now();
@@ -451,7 +464,10 @@ impl Cases {
             changes.push(("priority", case.priority.to_string(), priority.to_string()));
             case.priority = priority;
         }
-        let mut chosen_agreement = false;
+        let percent = i64::from(self.settings.get().await?.sla_warning_percent);
+        if let Some(service_id) = patch.service_id.filter(|s| case.service_id.as_ref() != Some(s)) {
+            self.change_service(&mut case, &service_id, status, now, percent, &mut changes).await?;
+        }
         if let Some(agreement_id) = patch.agreement_id {
             if case.agreement_id.is_some() {
                 return Err(precondition("CASE_FIELD_IMMUTABLE", "the case's agreement is fixed once set"));
@@ -471,14 +487,9 @@ impl Cases {
             case.agreement_id = Some(agreement_id);
             case.candidate_ids.clear();
             case.calendar_id = agreement.calendar_id;
-            chosen_agreement = true;
-        }
-        if chosen_agreement && case.service_id.is_some() {
-            let percent = i64::from(self.settings.get().await?.sla_warning_percent);
-            self.start_clocks(&mut case, percent).await?;
-            // Clocks count from registration; a status that pauses or stops them applies now.
-            let calendar = self.calendar_of(&case).await?;
-            apply_clock_effect(&mut case, status, &calendar, now, percent)?;
+            if case.service_id.is_some() {
+                self.start_late_clocks(&mut case, status, now, percent).await?;
+            }
         }
         if changes.is_empty() {
             return self.view(case).await;
@@ -486,6 +497,118 @@ impl Cases {
         let mut entry = history(&case, now, &caller.user_id, "fields_changed");
         entry.changes = changes_json(&changes);
         self.save(case, CaseChange { history: vec![entry], ..Default::default() }, now).await
+    }
+
+    /// Starts the clocks of a case whose service or agreement came after registration:
+    /// they count from registration, the response clock stops at a first response already
+    /// given, and the status's effect on the resolution clock applies now.
+    async fn start_late_clocks(
+        &self,
+        case: &mut CaseRecord,
+        status: CaseStatus,
+        now: i64,
+        percent: i64,
+    ) -> Result<(), CaseError> {
+        self.start_clocks(case, percent).await?;
+        let calendar = self.calendar_of(case).await?;
+        if let Some(at) = case.first_response_at {
+            let mut response = case.clock(ClockKind::Response);
+            response.stop(&calendar, at);
+            case.set_clock(ClockKind::Response, &response);
+        }
+        apply_clock_effect(case, status, &calendar, now, percent)
+    }
+
+    /// Moves a case to another active service of its category (the category is fixed once
+    /// saved). The case's agreement must cover it; pending candidate agreements that do not
+    /// are dropped. The clocks take the new service's times, keeping the working time
+    /// already used; clocks that never started (no service before) start from registration.
+    async fn change_service(
+        &self,
+        case: &mut CaseRecord,
+        service_id: &str,
+        status: CaseStatus,
+        now: i64,
+        percent: i64,
+        changes: &mut Vec<(&str, String, String)>,
+    ) -> Result<(), CaseError> {
+        let service = self.active_service(service_id).await?;
+        if service.category != case.category {
+            return Err(precondition(
+                "CASE_FIELD_IMMUTABLE",
+                format!(
+                    "the case's category ({}) is fixed once saved; choose a service of that category",
+                    case.category.replace('_', " ")
+                ),
+            ));
+        }
+        let not_covered = || precondition("SERVICE_NOT_COVERED", "the case's agreement does not cover the service");
+        if let Some(agreement_id) = &case.agreement_id {
+            if !self.covers(agreement_id, service_id).await? {
+                return Err(not_covered());
+            }
+        } else if !case.candidate_ids.is_empty() {
+            let mut covering = Vec::new();
+            for candidate in case.candidate_ids.split(',') {
+                if self.covers(candidate, service_id).await? {
+                    covering.push(candidate.to_owned());
+                }
+            }
+            if covering.is_empty() {
+                return Err(not_covered());
+            }
+            let covering = covering.join(",");
+            if covering != case.candidate_ids {
+                changes.push(("service_agreement_candidate_ids", case.candidate_ids.clone(), covering.clone()));
+                case.candidate_ids = covering;
+            }
+        }
+        changes.push(("service_item_id", case.service_id.clone().unwrap_or_default(), service.id.clone()));
+        let had_service = case.service_id.replace(service.id.clone()).is_some();
+        let before = [ClockKind::Response, ClockKind::Resolution].map(|kind| case.clock(kind).deadline);
+        let targets = [
+            (ClockKind::Response, service.response_time_minutes),
+            (ClockKind::Resolution, service.resolution_time_minutes),
+        ];
+        if had_service || !case.candidate_ids.is_empty() {
+            let calendar = self.calendar_of(case).await?;
+            for (kind, target) in targets {
+                let mut clock = case.clock(kind);
+                clock.retarget(&calendar, now, target, percent)?;
+                case.set_clock(kind, &clock);
+            }
+        } else {
+            for (kind, target) in targets {
+                case.set_clock(kind, &SlaClock::not_started(target));
+            }
+            self.start_late_clocks(case, status, now, percent).await?;
+        }
+        for ((kind, _), old) in targets.into_iter().zip(before) {
+            let new = case.clock(kind).deadline;
+            if new != old {
+                let field = if kind == ClockKind::Response { "response.deadline" } else { "resolution.deadline" };
+                changes.push((field, rfc3339(old), rfc3339(new)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A service a case may be about: it exists and is active.
+    async fn active_service(&self, id: &str) -> Result<ServiceRecord, CaseError> {
+        let service = self
+            .store
+            .service(id)
+            .await?
+            .ok_or_else(|| CaseError::NotFound { resource: "service item", id: id.to_owned() })?;
+        if service.active == 0 {
+            return Err(precondition("SERVICE_ITEM_INACTIVE", "the service is inactive; choose another"));
+        }
+        Ok(service)
+    }
+
+    /// Whether an agreement covers a service.
+    async fn covers(&self, agreement_id: &str, service_id: &str) -> Result<bool, CaseError> {
+        Ok(self.store.agreement(agreement_id).await?.is_some_and(|a| a.service_ids.iter().any(|s| s == service_id)))
     }
 
     /// Moves a case: a portal action by an external user, a staff move by staff.

@@ -36,8 +36,9 @@ pub static MIGRATIONS: Migrations = Migrations(&sqlx::migrate!("./migrations"));
 /// Connects and migrates the database and builds the gRPC services.
 pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError> {
     let database = Database::connect(&context.config, AREA, MIGRATIONS).await?;
-    let (routes, mut services) = api::knowledge::routes(&context, &database, tonic::service::Routes::default()).await?;
     let case_services = case_services(&context, &database);
+    let (routes, mut services) =
+        api::knowledge::routes(&context, &database, &case_services, tonic::service::Routes::default()).await?;
     let (routes, case_service_names) = api::routes(&context, case_services.clone(), routes);
     services.extend(case_service_names);
     tokio::spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone()));
@@ -59,6 +60,11 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
     let settings = settings::Settings { store: store.clone(), clock: clock.clone() };
     let agreements =
         agreements::Agreements { store: store.clone(), clock: clock.clone(), directory: directory.clone() };
+    let folders = folders::Folders::new(
+        storage::folders::FolderStore::new(database.clone()),
+        clock.clone(),
+        service_kit::access::AccessClient::new(context, AREA),
+    );
     let cases = cases::Cases {
         store: store.clone(),
         clock: clock.clone(),
@@ -75,6 +81,7 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
         settings,
         messages: messages::Messages { cases: cases.clone() },
         events: sla_events::SlaEvents { cases: cases.clone() },
+        folders,
         cases,
     }
 }

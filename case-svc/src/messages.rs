@@ -36,9 +36,7 @@ impl Messages {
             return Ok(message);
         }
         let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
-        if status.is_final() && !is_complaint {
-            return Err(CaseError::Closed(status));
-        }
+        status.check_postable(is_complaint)?;
         let staff = case_access::is_staff(caller);
         let now = self.cases.clock.now();
         let message = MessageRecord {

@@ -3,20 +3,20 @@
 //! limit, content type and size recorded, server-streamed downloads, nothing stored from a
 //! refused upload.
 
+#[path = "support/attachments.rs"]
+mod support_attachments;
 #[path = "support/knowledge.rs"]
 mod support_knowledge;
 
 use portal_proto::case::{
-    Article, ArticleType, AttachmentUploadMetadata, CaseSettings, DeleteArticleRequest, DeleteAttachmentRequest,
-    DownloadAttachmentRequest, GetArticleRequest, ListAttachmentsRequest, UpdateCaseSettingsRequest,
+    Article, ArticleType, DeleteArticleRequest, DeleteAttachmentRequest, GetArticleRequest, ListAttachmentsRequest,
     UploadAttachmentRequest, attachment_service_client::AttachmentServiceClient, attachment_upload_metadata,
-    case_settings_service_client::CaseSettingsServiceClient, download_attachment_response, list_attachments_request,
-    upload_attachment_request::Payload,
+    list_attachments_request, upload_attachment_request::Payload,
 };
 use portal_tests::{Suite, authed, suite_tests};
-use prost_types::FieldMask;
+use support_attachments::{chunk, download, set_attachment_limit, upload};
 use support_knowledge::*;
-use tonic::{Code, Status};
+use tonic::Code;
 
 suite_tests!(
     article_files_upload_in_chunks_and_download_as_a_stream,
@@ -24,52 +24,8 @@ suite_tests!(
 );
 
 fn metadata(article: &Article, file_name: &str, size: usize, sha256: &str) -> UploadAttachmentRequest {
-    UploadAttachmentRequest {
-        payload: Some(Payload::Metadata(AttachmentUploadMetadata {
-            parent: Some(attachment_upload_metadata::Parent::ArticleId(article.id.clone())),
-            file_name: file_name.into(),
-            content_type: "application/pdf".into(),
-            size_bytes: size as i64,
-            sha256: sha256.into(),
-            request_id: String::new(),
-        })),
-    }
-}
-
-fn chunk(bytes: &[u8]) -> UploadAttachmentRequest {
-    UploadAttachmentRequest { payload: Some(Payload::Chunk(bytes.to_vec())) }
-}
-
-async fn upload(
-    suite: &Suite,
-    token: &str,
-    messages: Vec<UploadAttachmentRequest>,
-) -> Result<portal_proto::case::Attachment, Status> {
-    let mut client = AttachmentServiceClient::new(suite.channel());
-    client.upload_attachment(authed(tokio_stream::iter(messages), token)).await.map(|r| r.into_inner())
-}
-
-/// Downloads a file: its metadata and content, checking the pieces' size.
-async fn download(suite: &Suite, token: &str, id: &str) -> Result<(portal_proto::case::Attachment, Vec<u8>), Status> {
-    let mut client = AttachmentServiceClient::new(suite.channel());
-    let mut stream =
-        client.download_attachment(authed(DownloadAttachmentRequest { id: id.into() }, token)).await?.into_inner();
-    let mut metadata = None;
-    let mut content = Vec::new();
-    while let Some(message) = stream.message().await? {
-        match message.payload {
-            Some(download_attachment_response::Payload::Metadata(m)) => {
-                assert!(metadata.is_none() && content.is_empty(), "metadata comes first, once");
-                metadata = Some(m);
-            }
-            Some(download_attachment_response::Payload::Chunk(piece)) => {
-                assert!(piece.len() <= 256 * 1024);
-                content.extend(piece);
-            }
-            None => panic!("an empty download message"),
-        }
-    }
-    Ok((metadata.expect("metadata"), content))
+    let parent = attachment_upload_metadata::Parent::ArticleId(article.id.clone());
+    support_attachments::metadata(parent, file_name, "application/pdf", size, sha256)
 }
 
 async fn files_of(suite: &Suite, token: &str, article: &Article) -> usize {
@@ -136,11 +92,7 @@ async fn article_files_upload_in_chunks_and_download_as_a_stream(suite: Suite) {
 async fn uploads_over_the_limit_or_malformed_are_refused_and_store_nothing(suite: Suite) {
     let admin = suite.admin_token().await;
     let article = create_article(&suite, &admin, draft("Limits", ArticleType::General, "", &[])).await.unwrap();
-    let request = UpdateCaseSettingsRequest {
-        settings: Some(CaseSettings { max_attachment_bytes: 1000, ..Default::default() }),
-        update_mask: Some(FieldMask { paths: vec!["max_attachment_bytes".into()] }),
-    };
-    CaseSettingsServiceClient::new(suite.channel()).update_case_settings(authed(request, &admin)).await.unwrap();
+    set_attachment_limit(&suite, &admin, 1000).await;
 
     // Refused from the declared size, before any byte.
     let refused = upload(&suite, &admin, vec![metadata(&article, "big.pdf", 1001, "")]).await.unwrap_err();

@@ -4,56 +4,21 @@
 
 #[path = "support/case.rs"]
 mod support_case;
+#[path = "support/case_mail.rs"]
+mod support_case_mail;
 
 use std::time::Duration;
 
 use portal_proto::case::{CaseHistoryKind, ListCaseHistoryRequest, SlaClockKind};
-use portal_tests::{
-    Backend, Mode, Suite, authed,
-    smtp::{SmtpServer, counts_by_message_id},
-};
-use service_kit::{
-    clock::Clock,
-    config::{MailDelivery, PortalConfig},
-};
+use portal_tests::{authed, smtp::counts_by_message_id};
 use support_case::*;
-
-struct MailSuite {
-    suite: Suite,
-    smtp: SmtpServer,
-    _smtp_dir: tempfile::TempDir,
-}
-
-fn mail_to(config: &mut PortalConfig, smtp_port: u16) {
-    config.mail.delivery = MailDelivery::Smtp;
-    config.mail.smtp_host = "127.0.0.1".into();
-    config.mail.smtp_port = smtp_port;
-    config.mail.smtp_timeout_ms = 2_000;
-    config.mail.retry_initial_seconds = 1;
-    config.mail.retry_max_seconds = 2;
-    config.mail.poll_interval_ms = 100;
-    config.mail.from_address = "portal-sender@portal.test".into();
-}
-
-impl MailSuite {
-    async fn start(mode: Mode, backend: Backend) -> Option<Self> {
-        let smtp_dir = tempfile::tempdir().expect("temporary folder");
-        let smtp = SmtpServer::start(smtp_dir.path(), 0, 0);
-        let port = smtp.port;
-        // Monday 2026-11-23 09:00 UTC.
-        let clock = Clock::manual(utc(2026, 11, 23, 9, 0) * 1000);
-        let suite = Suite::start_with(mode, backend, clock, |c| mail_to(c, port)).await?;
-        Some(Self { suite, smtp, _smtp_dir: smtp_dir })
-    }
-}
+use support_case_mail::{MailSuite, WAIT};
 
 portal_tests::suite_variants!(
     start: |mode, backend| MailSuite::start(mode, backend);
     threads: 2;
     warnings_and_breaches_are_emailed_once_at_their_moments,
 );
-
-const WAIT: Duration = Duration::from_secs(20);
 
 async fn warnings_and_breaches_are_emailed_once_at_their_moments(mail: MailSuite) {
     let suite = &mail.suite;

@@ -184,7 +184,11 @@ impl AttachmentService for AttachmentApi {
         };
         let size = paging::page_size(r.page_size)?;
         let after = paging::position(&r.page_token)?;
-        let mut rows = self.attachments.list(&caller, &parent, after, size + 1).await.map_err(status)?;
+        let mut rows = self
+            .attachments
+            .list(&caller, &parent, r.include_message_attachments, after, size + 1)
+            .await
+            .map_err(status)?;
         let next_page_token = paging::next_page(&mut rows, size, |a| (a.created_at, &a.id));
         Ok(Response::new(pb::ListAttachmentsResponse {
             attachments: rows.into_iter().map(attachment_to_proto).collect(),

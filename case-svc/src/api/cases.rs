@@ -8,16 +8,23 @@ use super::convert::{
     caller, case_to_proto, category_to_store, check_length, check_request_id, history_kind_to_store, history_to_proto,
     mask_paths, reason_from_proto, required, status, status_from_proto,
 };
+use super::folders::stored_case_filter;
 use crate::{
     case_access,
     cases::{CasePatch, CaseView, Cases, NewCase, normalize_tags},
-    domain::status::{Mover, PortalAction},
+    domain::{
+        folders::Section,
+        status::{Mover, PortalAction},
+    },
+    folders::Folders,
     storage::cases::{Bind, CaseQuery},
 };
 
 #[derive(Debug, Clone)]
 pub struct CaseApi {
     pub cases: Cases,
+    /// The callers' saved filters, for lists by folder.
+    pub folders: Folders,
 }
 
 fn check_tags(violations: &mut Violations, field: &str, tags: &[String]) {
@@ -53,8 +60,8 @@ fn order(value: i32) -> Result<(&'static str, bool), Status> {
     })
 }
 
-/// The typed filter as SQL conditions.
-fn filter_conditions(filter: &pb::CaseFilter, query: &mut CaseQuery) -> Result<(), Status> {
+/// The typed filter as SQL conditions; `field` names it in errors.
+fn filter_conditions(filter: &pb::CaseFilter, field: &str, query: &mut CaseQuery) -> Result<(), Status> {
     let mut violations = Violations::new();
     if !filter.number.is_empty() {
         let p = query.bind(Bind::Text(filter.number.to_lowercase()));
@@ -71,7 +78,7 @@ fn filter_conditions(filter: &pb::CaseFilter, query: &mut CaseQuery) -> Result<(
     for value in &filter.statuses {
         match status_from_proto(*value) {
             Some(s) => statuses.push(Bind::Text(s.as_str().into())),
-            None => violations.add("filter.statuses", "unknown status"),
+            None => violations.add(format!("{field}.statuses"), "unknown status"),
         }
     }
     any_of("status", statuses, query);
@@ -79,7 +86,7 @@ fn filter_conditions(filter: &pb::CaseFilter, query: &mut CaseQuery) -> Result<(
     for value in &filter.categories {
         match category_to_store(*value) {
             Some(c) => categories.push(Bind::Text(c.into())),
-            None => violations.add("filter.categories", "unknown category"),
+            None => violations.add(format!("{field}.categories"), "unknown category"),
         }
     }
     any_of("category", categories, query);
@@ -101,17 +108,16 @@ fn filter_conditions(filter: &pb::CaseFilter, query: &mut CaseQuery) -> Result<(
         let p = query.bind(Bind::Text(tag));
         query.conditions.push(format!("(',' || tags || ',') LIKE ('%,' || {p} || ',%')"));
     }
-    for (column, field, range) in [
-        ("created_at", "filter.create_time", &filter.create_time),
-        ("updated_at", "filter.update_time", &filter.update_time),
-    ] {
+    for (column, part, range) in
+        [("created_at", "create_time", &filter.create_time), ("updated_at", "update_time", &filter.update_time)]
+    {
         let Some(range) = range else { continue };
         let start = range.start_time.as_ref().map(from_timestamp);
         let end = range.end_time.as_ref().map(from_timestamp);
         if let (Some(s), Some(e)) = (start, end)
             && e <= s
         {
-            violations.add(field, "end_time must be after start_time");
+            violations.add(format!("{field}.{part}"), "end_time must be after start_time");
         }
         if let Some(s) = start {
             let p = query.bind(Bind::Int(s));
@@ -222,11 +228,6 @@ impl CaseService for CaseApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let limit = paging::page_size(request.page_size)?;
-        if !request.folder_id.is_empty() {
-            return Err(
-                ApiError::Unimplemented { message: "folder_id is not supported yet; send the filter".into() }.into()
-            );
-        }
         let (order_key, descending) = order(request.order_by)?;
         let mut query = CaseQuery {
             order_key,
@@ -235,7 +236,18 @@ impl CaseService for CaseApi {
             limit: limit + 1,
             ..Default::default()
         };
-        filter_conditions(&request.filter.unwrap_or_default(), &mut query)?;
+        filter_conditions(&request.filter.unwrap_or_default(), "filter", &mut query)?;
+        if !request.folder_id.is_empty() {
+            // Another user's folder, or a folder of another section, is NOT_FOUND.
+            let folder = self
+                .folders
+                .folder_of_section(&caller, &request.folder_id, Section::Cases)
+                .await
+                .map_err(|e| Status::from(ApiError::from(e)))?;
+            if let Some(stored) = stored_case_filter(&folder)? {
+                filter_conditions(&stored, "folder.case_filter", &mut query)?;
+            }
+        }
         let mut cases = self.cases.list(&caller, query).await.map_err(status)?;
         let next_page_token = if cases.len() as i64 > limit {
             cases.truncate(limit as usize);
@@ -263,11 +275,6 @@ impl CaseService for CaseApi {
             }
             .into());
         }
-        if paths.iter().any(|p| p == "service_item_id") {
-            return Err(
-                ApiError::Unimplemented { message: "changing a case's service is not supported yet".into() }.into()
-            );
-        }
         let paths = mask_paths(
             request.update_mask,
             &[
@@ -275,6 +282,7 @@ impl CaseService for CaseApi {
                 "description",
                 "priority",
                 "tags",
+                "service_item_id",
                 "service_agreement_id",
                 "owner_group_id",
                 "assignee_user_id",
@@ -297,6 +305,13 @@ impl CaseService for CaseApi {
                 "tags" => {
                     check_tags(&mut violations, "case.tags", &case.tags);
                     patch.tags = Some(case.tags.clone());
+                }
+                "service_item_id" => {
+                    if case.service_item_id.is_empty() {
+                        violations
+                            .add("case.service_item_id", "name the new service; a case's service cannot be removed");
+                    }
+                    patch.service_id = Some(case.service_item_id.clone());
                 }
                 "service_agreement_id" => patch.agreement_id = Some(case.service_agreement_id.clone()),
                 "owner_group_id" => patch.owner_group_id = Some(case.owner_group_id.clone()),

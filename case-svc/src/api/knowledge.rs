@@ -23,27 +23,28 @@ use super::{
 };
 use crate::{
     attachments::Attachments,
+    cases::Cases,
     directory::Directory,
     domain::attachments::Parent,
     domain::folders::Section,
     domain::knowledge::{self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, TimeSpan},
     folders::Folders,
     knowledge::{ArticleAccess, ArticlePatch, KnowledgeBase},
-    settings::Settings,
     storage::{
-        Store,
         attachments::AttachmentStore,
-        folders::FolderStore,
-        knowledge::{ArticleRecord, CommentRecord, Keyset, KnowledgeStore, Position, comment_keyset},
+        knowledge::{ArticleRecord, Bind, CommentRecord, Keyset, KnowledgeStore, Position, comment_keyset},
         knowledge_search::{self, search_keyset},
     },
 };
 
 /// Builds the knowledge base (prepares its search index) and adds its services, folders,
 /// tags and attachments included, to `routes`; returns the routes and the names added.
+/// The cases (who reaches the files of cases and messages) and the folders come from
+/// `case_services`.
 pub async fn routes(
     context: &ServiceContext,
     database: &Database,
+    case_services: &super::CaseServices,
     routes: Routes,
 ) -> Result<(Routes, Vec<String>), StartError> {
     knowledge_search::prepare(database).await.map_err(|e| StartError::Other(e.to_string()))?;
@@ -55,14 +56,19 @@ pub async fn routes(
         ArticleAccess::new(access.clone()),
         directory,
     );
-    let folders = Folders::new(FolderStore::new(database.clone()), context.clock.clone(), access.clone());
+    let folders = case_services.folders.clone();
     let attachments = Attachments {
         store: AttachmentStore::new(database.clone()),
         knowledge: knowledge.clone(),
-        settings: Settings { store: Store::new(database.clone()), clock: context.clock.clone() },
+        cases: case_services.cases.clone(),
         clock: context.clock.clone(),
     };
-    let api = KnowledgeApi { knowledge, folders: folders.clone(), attachments: attachments.clone() };
+    let api = KnowledgeApi {
+        knowledge,
+        cases: case_services.cases.clone(),
+        folders: folders.clone(),
+        attachments: attachments.clone(),
+    };
     Ok(service_routes!(context, routes;
         KnowledgeBaseServiceServer<KnowledgeApi>(api.clone()) as Public,
         TagServiceServer<KnowledgeApi>(api) as Public,
@@ -74,6 +80,8 @@ pub async fn routes(
 #[derive(Debug, Clone)]
 pub struct KnowledgeApi {
     pub knowledge: KnowledgeBase,
+    /// For the tags of cases.
+    pub cases: Cases,
     pub folders: Folders,
     pub attachments: Attachments,
 }
@@ -347,7 +355,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let files = self
             .attachments
             .store
-            .list(&Parent::Article(id), None, paging::MAX_PAGE_SIZE)
+            .list(&Parent::Article(id), false, None, paging::MAX_PAGE_SIZE)
             .await
             .map_err(|e| Status::from(ApiError::from(e)))?;
         let mut article = self.named(vec![article_to_proto(article)]).await.remove(0);
@@ -597,29 +605,32 @@ impl TagService for KnowledgeApi {
     async fn list_tags(&self, request: Request<pb::ListTagsRequest>) -> Result<Response<pb::ListTagsResponse>, Status> {
         let caller = caller(&request)?;
         let mut r = request.into_inner();
-        match pb::ListSection::try_from(r.section) {
-            Ok(pb::ListSection::KnowledgeBase) => {}
-            Ok(pb::ListSection::Cases) => {
-                return Err(ApiError::Unimplemented { message: "case tags are not listed yet".into() }.into());
-            }
+        let section = match pb::ListSection::try_from(r.section) {
+            Ok(section @ (pb::ListSection::KnowledgeBase | pb::ListSection::Cases)) => section,
             _ => {
                 return Err(
                     ApiError::invalid("section", "must be LIST_SECTION_CASES or LIST_SECTION_KNOWLEDGE_BASE").into()
                 );
             }
-        }
+        };
         let size = paging::page_size(r.page_size)?;
         let token = std::mem::take(&mut r.page_token);
         r.page_size = 0;
         let fingerprint = fingerprint(&r);
         let keyset = Keyset { columns: vec!["usage_count", "tag_key"], descending: true };
         let after = position(&token, &fingerprint, &keyset)?;
-        let mut rows = self.knowledge.list_tags(&caller, &r.prefix, after.as_ref(), size + 1).await.map_err(status)?;
+        // The token's fingerprint holds the section, so a token serves only its own section.
+        let mut rows = if section == pb::ListSection::Cases {
+            let after = after.as_ref().and_then(|Position(values)| match values.as_slice() {
+                [Bind::Int(count), Bind::Text(tag)] => Some((*count, tag.clone())),
+                _ => None,
+            });
+            self.cases.list_tags(&caller, &r.prefix, after, size + 1).await.map_err(Status::from)?
+        } else {
+            self.knowledge.list_tags(&caller, &r.prefix, after.as_ref(), size + 1).await.map_err(status)?
+        };
         let next_page_token = next_page(&mut rows, size, &fingerprint, |t| {
-            Position(vec![
-                crate::storage::knowledge::Bind::Int(t.usage_count),
-                crate::storage::knowledge::Bind::Text(t.tag_key.clone()),
-            ])
+            Position(vec![Bind::Int(t.usage_count), Bind::Text(t.tag_key.clone())])
         });
         Ok(Response::new(pb::ListTagsResponse {
             tags: rows.into_iter().map(|t| pb::Tag { name: t.tag, usage_count: t.usage_count }).collect(),

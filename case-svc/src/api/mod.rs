@@ -24,7 +24,7 @@ use service_kit::{ServiceContext, service_routes};
 use tonic::service::Routes;
 
 use crate::{
-    agreements::Agreements, calendars::Calendars, cases::Cases, catalog::Catalog, messages::Messages,
+    agreements::Agreements, calendars::Calendars, cases::Cases, catalog::Catalog, folders::Folders, messages::Messages,
     settings::Settings, sla_events::SlaEvents,
 };
 
@@ -38,6 +38,8 @@ pub struct CaseServices {
     pub cases: Cases,
     pub messages: Messages,
     pub events: SlaEvents,
+    /// Shared with the knowledge base's FolderService.
+    pub folders: Folders,
 }
 
 /// Adds the catalog, calendar, agreement, settings, case, message and internal services.
@@ -47,7 +49,7 @@ pub fn routes(context: &ServiceContext, services: CaseServices, routes: Routes) 
         CalendarServiceServer<calendars::CalendarApi>(calendars::CalendarApi { calendars: services.calendars }) as Public,
         ServiceAgreementServiceServer<agreements::AgreementApi>(agreements::AgreementApi { agreements: services.agreements }) as Public,
         CaseSettingsServiceServer<settings::SettingsApi>(settings::SettingsApi { settings: services.settings }) as Public,
-        CaseServiceServer<cases::CaseApi>(cases::CaseApi { cases: services.cases }) as Public,
+        CaseServiceServer<cases::CaseApi>(cases::CaseApi { cases: services.cases, folders: services.folders }) as Public,
         CaseMessageServiceServer<messages::MessageApi>(messages::MessageApi { messages: services.messages }) as Public,
         CaseInternalServiceServer<internal::InternalApi>(internal::InternalApi { events: services.events }) as Internal,
     )

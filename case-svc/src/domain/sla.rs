@@ -178,6 +178,36 @@ impl SlaClock {
         Ok(previous)
     }
 
+    /// Changes the target (a new service's time) at `now`, keeping the working time
+    /// already used: a running clock's deadline moves by the difference, a paused one keeps
+    /// the difference for when it resumes. A stopped clock keeps its result.
+    pub fn retarget(
+        &mut self,
+        calendar: &WorkingCalendar,
+        now: i64,
+        target_minutes: i64,
+        warning_percent: i64,
+    ) -> Result<(), HorizonExceeded> {
+        let delta_ms = (target_minutes - self.target_minutes) * MINUTE_MS;
+        match self.state {
+            ClockState::Stopped => return Ok(()),
+            ClockState::NotStarted => self.frozen_ms = target_minutes * MINUTE_MS,
+            ClockState::Paused => self.frozen_ms += delta_ms,
+            ClockState::Running => {
+                self.pause(calendar, now);
+                self.frozen_ms += delta_ms;
+                self.target_minutes = target_minutes;
+                self.resume(calendar, now, warning_percent)?;
+                if self.breached {
+                    // The breach was already reported; a new deadline does not repeat it.
+                    self.breach_due = None;
+                }
+            }
+        }
+        self.target_minutes = target_minutes;
+        Ok(())
+    }
+
     /// Marks the warning event fired.
     pub fn warning_fired(&mut self) {
         self.warning_due = None;
@@ -243,6 +273,28 @@ mod tests {
         assert_eq!(clock.time_left(&calendar, at("2026-11-24T10:00[UTC]")), Some(TimeLeft::Overdue(3 * HOUR)));
         assert_eq!(clock.breach_due, None, "a breach fires once");
         assert_eq!(clock.warning_due, None);
+    }
+
+    #[test]
+    fn a_new_target_keeps_the_time_used() {
+        let calendar = nine_to_six();
+        let mut clock = SlaClock::start(&calendar, 240, at("2026-11-23T09:00[UTC]"), 75).unwrap();
+        // One hour used; the target grows from 4 to 8 hours: 7 left, due at 17:00.
+        clock.retarget(&calendar, at("2026-11-23T10:00[UTC]"), 480, 75).unwrap();
+        assert_eq!((clock.target_minutes, clock.deadline), (480, Some(at("2026-11-23T17:00[UTC]"))));
+        assert_eq!(clock.warning_due, Some(at("2026-11-23T15:00[UTC]")));
+        // Shrunk below the time used, it is overdue at once.
+        clock.retarget(&calendar, at("2026-11-23T12:00[UTC]"), 60, 75).unwrap();
+        assert_eq!(clock.time_left(&calendar, at("2026-11-23T12:00[UTC]")), Some(TimeLeft::Overdue(2 * HOUR)));
+        // Paused clocks keep the difference for when they resume.
+        let mut paused = SlaClock::start(&calendar, 240, at("2026-11-23T09:00[UTC]"), 75).unwrap();
+        paused.pause(&calendar, at("2026-11-23T10:00[UTC]"));
+        paused.retarget(&calendar, at("2026-11-23T11:00[UTC]"), 120, 75).unwrap();
+        assert_eq!(paused.time_left(&calendar, at("2026-11-24T11:00[UTC]")), Some(TimeLeft::Remaining(HOUR)));
+        let mut stopped = SlaClock::start(&calendar, 240, at("2026-11-23T09:00[UTC]"), 75).unwrap();
+        stopped.stop(&calendar, at("2026-11-23T10:00[UTC]"));
+        stopped.retarget(&calendar, at("2026-11-23T11:00[UTC]"), 30, 75).unwrap();
+        assert_eq!((stopped.target_minutes, stopped.frozen_ms), (240, 3 * HOUR), "a stopped clock keeps its result");
     }
 
     #[test]

@@ -49,6 +49,12 @@ impl CaseStatus {
         matches!(self, Self::Closed | Self::Canceled)
     }
 
+    /// Refuses a regular message (or a file of the case or of such a message) on a
+    /// Closed or Canceled case; complaints are accepted on any case (seed 003).
+    pub fn check_postable(self, is_complaint: bool) -> Result<(), CaseError> {
+        if self.is_final() && !is_complaint { Err(CaseError::Closed(self)) } else { Ok(()) }
+    }
+
     /// Whether the resolution clock counts in this status.
     pub fn resolution_clock(self) -> ClockEffect {
         match self {
@@ -218,7 +224,9 @@ pub fn transition(from: CaseStatus, mover: Mover) -> Result<Transition, CaseErro
         },
         set_closed_on: to.is_final(),
         is_first_response: from == New && matches!(mover, Mover::Staff { .. }),
-        requests_feedback: matches!(mover, Mover::Staff { .. }) && matches!(to, Resolved | Closed | Canceled),
+        // Seed 003: the author is asked once the case reaches Resolved, Closed or Canceled,
+        // by whoever moved it; Resolved -> Closed asks no second time.
+        requests_feedback: to.accepts_feedback() && !from.accepts_feedback(),
     })
 }
 
@@ -259,6 +267,20 @@ mod tests {
         for from in [New, InProgress, Closed, Canceled, Reopened] {
             assert_eq!(transition(from, Mover::Portal(PortalAction::Reopen)), Err(CaseError::NotReopenable(from)));
         }
+    }
+
+    #[test]
+    fn feedback_is_requested_once_the_case_is_done() {
+        let staff = |target: CaseStatus| Mover::Staff {
+            target,
+            reason: target.is_final().then_some(ClosureReason::ClosedByStaff),
+        };
+        assert!(transition(InProgress, staff(Resolved)).unwrap().requests_feedback);
+        assert!(transition(New, staff(Canceled)).unwrap().requests_feedback);
+        assert!(transition(New, Mover::Portal(PortalAction::Cancel)).unwrap().requests_feedback);
+        assert!(!transition(Resolved, staff(Closed)).unwrap().requests_feedback);
+        assert!(!transition(Resolved, Mover::Portal(PortalAction::Close)).unwrap().requests_feedback);
+        assert!(!transition(New, staff(InProgress)).unwrap().requests_feedback);
     }
 
     #[test]

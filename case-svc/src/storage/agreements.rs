@@ -60,18 +60,9 @@ impl Store {
     }
 
     async fn write_services(conn: &mut AnyConnection, agreement: &AgreementRecord) -> Result<(), CaseError> {
-        sqlx::query("DELETE FROM agreement_services WHERE agreement_id = $1")
-            .bind(&agreement.id)
-            .execute(&mut *conn)
-            .await?;
-        for service_id in &agreement.service_ids {
-            sqlx::query("INSERT INTO agreement_services (agreement_id, service_id) VALUES ($1, $2)")
-                .bind(&agreement.id)
-                .bind(service_id)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
+        let services: Vec<&str> = agreement.service_ids.iter().map(String::as_str).collect();
+        Ok(Store::replace_links(conn, "agreement_services", "agreement_id", "service_id", &agreement.id, &services)
+            .await?)
     }
 
     pub async fn insert_agreement(

@@ -1,10 +1,15 @@
 //! Attachments and their content, for every kind of parent. A file is written whole,
-//! with its pieces, in one transaction; downloads read it back a piece at a time.
+//! with its pieces and the case history entry recording it, in one transaction; downloads
+//! read it back a piece at a time.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use service_kit::{clock::Millis, db::Database, secrets};
+use service_kit::{clock::Millis, db::Database};
 
-use super::knowledge::{Created, KnowledgeStore, RequestKey};
+use super::{
+    Store,
+    cases::HistoryRecord,
+    knowledge::{Created, KnowledgeStore, RequestKey},
+};
 use crate::domain::attachments::{AttachmentError, Parent, STORED_CHUNK_BYTES};
 
 /// An attachment row.
@@ -25,6 +30,7 @@ pub struct AttachmentRecord {
 /// A file to store.
 #[derive(Debug, Clone)]
 pub struct NewAttachment<'a> {
+    pub id: &'a str,
     pub parent: &'a Parent,
     pub message_case_id: &'a str,
     pub file_name: &'a str,
@@ -32,6 +38,8 @@ pub struct NewAttachment<'a> {
     pub sha256: &'a str,
     pub uploader_user_id: &'a str,
     pub content: &'a [u8],
+    /// The case history entry of a file of a case or message.
+    pub history: Option<&'a HistoryRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +60,7 @@ impl AttachmentStore {
         now: Millis,
         expired_before: Millis,
     ) -> Result<Created, AttachmentError> {
-        let id = secrets::new_id();
+        let id = file.id.to_owned();
         let mut tx = self.db.pool.begin().await?;
         let earlier = KnowledgeStore::claim_request_id(&mut tx, key, &id, now, expired_before)
             .await
@@ -84,6 +92,9 @@ impl AttachmentStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(entry) = file.history {
+            Store::insert_history(&mut tx, entry).await?;
+        }
         tx.commit().await?;
         Ok(Created::New(id))
     }
@@ -92,18 +103,21 @@ impl AttachmentStore {
         Ok(sqlx::query_as("SELECT * FROM attachments WHERE id = $1").bind(id).fetch_optional(&self.db.pool).await?)
     }
 
-    /// A page of a parent's attachments, oldest first, after (created_at, id).
+    /// A page of a parent's attachments, oldest first, after (created_at, id); with
+    /// `with_messages`, a case's list also holds its messages' files.
     pub async fn list(
         &self,
         parent: &Parent,
+        with_messages: bool,
         after: Option<(Millis, String)>,
         limit: i64,
     ) -> Result<Vec<AttachmentRecord>, AttachmentError> {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
-        Ok(sqlx::query_as(
-            "SELECT * FROM attachments WHERE parent_kind = $1 AND parent_id = $2 \
-             AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5",
-        )
+        let messages = if with_messages { " OR (parent_kind = 'message' AND message_case_id = $2)" } else { "" };
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM attachments WHERE ((parent_kind = $1 AND parent_id = $2){messages}) \
+             AND (created_at > $3 OR (created_at = $3 AND id > $4)) ORDER BY created_at, id LIMIT $5"
+        )))
         .bind(parent.kind())
         .bind(parent.id())
         .bind(after_time)
@@ -125,9 +139,18 @@ impl AttachmentStore {
             .transpose()
     }
 
-    /// Deletes a file and its content; false when there was none.
-    pub async fn delete(&self, id: &str) -> Result<bool, AttachmentError> {
-        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(&self.db.pool).await?;
-        Ok(deleted.rows_affected() == 1)
+    /// Deletes a file and its content, with the case history entry recording it; false
+    /// when there was none.
+    pub async fn delete(&self, id: &str, history: Option<&HistoryRecord>) -> Result<bool, AttachmentError> {
+        let mut tx = self.db.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if deleted.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(entry) = history {
+            Store::insert_history(&mut tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{Store, outbox::OutboxMail};
+use super::{Store, knowledge::TagRecord, outbox::OutboxMail};
 use crate::domain::{
     CaseError,
     numbering::case_number,
@@ -274,6 +274,17 @@ fn bind_case<'q>(
         .bind(c.updated_at)
 }
 
+/// A query of `sql` with its bound values, in order.
+fn bound<O>(sql: String, binds: Vec<Bind>) -> sqlx::query::QueryAs<'static, sqlx::Any, O, sqlx::any::AnyArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    binds.into_iter().fold(sqlx::query_as(sqlx::AssertSqlSafe(sql)), |statement, bind| match bind {
+        Bind::Text(text) => statement.bind(text),
+        Bind::Int(int) => statement.bind(int),
+    })
+}
+
 fn placeholders(count: usize) -> String {
     (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
@@ -308,6 +319,7 @@ impl Store {
         let sql =
             format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES ({})", placeholders(CASE_COLUMNS.split(", ").count()));
         bind_case(sqlx::query(sqlx::AssertSqlSafe(sql)), &case).execute(&mut *tx).await?;
+        Store::write_tags(&mut tx, &case).await?;
         Store::write_change(&mut tx, change).await?;
         Store::remember_create(&mut tx, caller_id, "case", request_id, &case.id, case.created_at).await?;
         tx.commit().await?;
@@ -327,9 +339,16 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        Store::write_tags(&mut tx, case).await?;
         Store::write_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Replaces the case's rows in `case_tags` with its current tags.
+    async fn write_tags(conn: &mut AnyConnection, case: &CaseRecord) -> Result<(), CaseError> {
+        let tags: Vec<&str> = case.tags.split(',').filter(|t| !t.is_empty()).collect();
+        Ok(Store::replace_links(conn, "case_tags", "case_id", "tag", &case.id, &tags).await?)
     }
 
     async fn write_change(conn: &mut AnyConnection, change: CaseChange) -> Result<(), CaseError> {
@@ -339,30 +358,36 @@ impl Store {
                 Store::remember_create(conn, caller, kind, request_id, &message.id, message.created_at).await?;
             }
         }
-        for entry in change.history {
-            sqlx::query(
-                "INSERT INTO case_history (id, case_id, at, actor_user_id, kind, from_status, to_status, \
-                 closure_reason, changes, comment, related_id, sla_clock) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(entry.id)
-            .bind(entry.case_id)
-            .bind(entry.at)
-            .bind(entry.actor_user_id)
-            .bind(entry.kind)
-            .bind(entry.from_status)
-            .bind(entry.to_status)
-            .bind(entry.closure_reason)
-            .bind(entry.changes)
-            .bind(entry.comment)
-            .bind(entry.related_id)
-            .bind(entry.sla_clock)
-            .execute(&mut *conn)
-            .await?;
+        for entry in &change.history {
+            Store::insert_history(conn, entry).await?;
         }
         for mail in change.mails {
             Store::queue_mail(conn, &mail).await?;
         }
+        Ok(())
+    }
+
+    /// Writes one history entry, in the transaction of the change it records.
+    pub async fn insert_history(conn: &mut AnyConnection, entry: &HistoryRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO case_history (id, case_id, at, actor_user_id, kind, from_status, to_status, \
+             closure_reason, changes, comment, related_id, sla_clock) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&entry.id)
+        .bind(&entry.case_id)
+        .bind(entry.at)
+        .bind(&entry.actor_user_id)
+        .bind(&entry.kind)
+        .bind(&entry.from_status)
+        .bind(&entry.to_status)
+        .bind(&entry.closure_reason)
+        .bind(&entry.changes)
+        .bind(&entry.comment)
+        .bind(&entry.related_id)
+        .bind(&entry.sla_clock)
+        .execute(conn)
+        .await?;
         Ok(())
     }
 
@@ -405,6 +430,39 @@ impl Store {
         Ok(statement.fetch_all(&self.db.pool).await?)
     }
 
+    /// A page of the tags of the cases `query` selects (its conditions and binds; its
+    /// order and paging are not used) starting with `prefix` (lowercase), most used first,
+    /// then by tag, after (usage count, tag).
+    pub async fn case_tags(
+        &self,
+        query: &CaseQuery,
+        prefix: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<TagRecord>, CaseError> {
+        let mut binds = query.binds.clone();
+        let mut bind = |value: Bind| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        let pattern = bind(Bind::Text(format!("{}%", super::catalog::like_escape(prefix))));
+        let mut sql = format!(
+            "SELECT s.tag AS tag_key, s.tag, s.usage_count FROM (SELECT t.tag, COUNT(*) AS usage_count \
+             FROM case_tags t JOIN cases ON cases.id = t.case_id WHERE t.tag LIKE {pattern} ESCAPE '\\'"
+        );
+        for condition in &query.conditions {
+            sql.push_str(" AND ");
+            sql.push_str(condition);
+        }
+        sql.push_str(" GROUP BY t.tag) s");
+        if let Some((count, tag)) = after {
+            let (count, tag) = (bind(Bind::Int(count)), bind(Bind::Text(tag)));
+            sql.push_str(&format!(" WHERE s.usage_count < {count} OR (s.usage_count = {count} AND s.tag > {tag})"));
+        }
+        sql.push_str(&format!(" ORDER BY s.usage_count DESC, s.tag ASC LIMIT {limit}"));
+        Ok(bound(sql, binds).fetch_all(&self.db.pool).await?)
+    }
+
     /// A page of a case's history, oldest first, optionally of some kinds only.
     pub async fn case_history(
         &self,
@@ -433,14 +491,7 @@ impl Store {
             sql.push_str(&format!(" AND (at > ${a} OR (at = ${a} AND id > ${i}))"));
         }
         sql.push_str(&format!(" ORDER BY at, id LIMIT {limit}"));
-        let mut statement = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for bind in binds {
-            statement = match bind {
-                Bind::Text(text) => statement.bind(text),
-                Bind::Int(int) => statement.bind(int),
-            };
-        }
-        Ok(statement.fetch_all(&self.db.pool).await?)
+        Ok(bound(sql, binds).fetch_all(&self.db.pool).await?)
     }
 
     /// Cases with an SLA event due at or before `now`, oldest due first.

@@ -56,6 +56,28 @@ impl Store {
         .await?)
     }
 
+    /// Replaces a parent's rows in a link table (`parent_column`, `child_column`) with
+    /// one row per distinct child, in the caller's transaction.
+    pub async fn replace_links(
+        conn: &mut AnyConnection,
+        table: &'static str,
+        parent_column: &'static str,
+        child_column: &'static str,
+        parent_id: &str,
+        children: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {parent_column} = $1")))
+            .bind(parent_id)
+            .execute(&mut *conn)
+            .await?;
+        let insert =
+            format!("INSERT INTO {table} ({parent_column}, {child_column}) VALUES ($1, $2) ON CONFLICT DO NOTHING");
+        for child in children {
+            sqlx::query(sqlx::AssertSqlSafe(insert.clone())).bind(parent_id).bind(child).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// Remembers what a create with a request id made, in the create's transaction.
     pub async fn remember_create(
         conn: &mut AnyConnection,
