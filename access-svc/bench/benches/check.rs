@@ -9,6 +9,8 @@
 //! - `in_process_cached` / `in_process_uncached`: `Permissions::check` of access-svc
 //!   (counters, key, cache; uncached = after a policy bump: subject from identity in
 //!   process, facts from SQLite);
+//! - `in_process_cached_redis` (when `PORTAL_TEST_REDIS_URL` is set): the same with the
+//!   version counters in Redis, as in the distributed mode (one MGET per check);
 //! - `gateway_cached`: PermissionService.Check through the all-in-one gateway on loopback.
 //!
 //! Besides criterion's estimates, it prints p50/p99 and checks/s of sequential calls for
@@ -65,6 +67,9 @@ struct Scenario {
     toronto_token: String,
     permissions: Permissions,
     cache: Arc<VersionedCache>,
+    /// The same engine with its counters in Redis (the distributed mode), when
+    /// `PORTAL_TEST_REDIS_URL` is set.
+    with_redis: Option<Permissions>,
 }
 
 async fn scenario() -> Scenario {
@@ -138,8 +143,14 @@ async fn scenario() -> Scenario {
     let database = Database::connect(&suite.config, access_svc::AREA, access_svc::MIGRATIONS).await.unwrap();
     let cache = Arc::new(VersionedCache::new(&suite.config).unwrap());
     let identity = Identity::new(context.upstreams.clone(), context.assertion_key.clone());
-    let permissions = Permissions::new(Store::new(database), identity, cache.clone());
-    Scenario { suite, toronto_user: tom.id, toronto_token: tom_token, permissions, cache }
+    let permissions = Permissions::new(Store::new(database.clone()), identity.clone(), cache.clone());
+    let with_redis = std::env::var("PORTAL_TEST_REDIS_URL").ok().map(|url| {
+        let mut config = suite.config.clone();
+        config.cache.redis_url = url;
+        let cache = Arc::new(VersionedCache::new(&config).expect("the Redis URL parses"));
+        Permissions::new(Store::new(database), identity, cache)
+    });
+    Scenario { suite, toronto_user: tom.id, toronto_token: tom_token, permissions, cache, with_redis }
 }
 
 fn query() -> Query {
@@ -308,6 +319,12 @@ fn bench(c: &mut Criterion) {
             assert!(permissions.check(&user, &query).await.unwrap().allowed)
         })
         .await;
+        if let Some(with_redis) = &scenario.with_redis {
+            percentiles("in_process_cached_redis", 20_000, || async {
+                assert!(with_redis.check(&user, &query).await.unwrap().allowed)
+            })
+            .await;
+        }
         percentiles("in_process_uncached", 2_000, || async {
             scenario.cache.bump(&[Counter::Policy]).await;
             assert!(permissions.check(&user, &query).await.unwrap().allowed);
@@ -344,6 +361,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("domain", |b| b.iter(|| evaluate::check(&subject, &query, &facts, &record)));
     group.bench_function("cedar", |b| b.iter(|| authorizer.is_authorized(&request, &policies, &entities)));
     group.bench_function("in_process_cached", |b| b.to_async(&runtime).iter(|| permissions.check(&user, &query)));
+    if let Some(with_redis) = &scenario.with_redis {
+        group.bench_function("in_process_cached_redis", |b| {
+            b.to_async(&runtime).iter(|| with_redis.check(&user, &query))
+        });
+    }
     group.sample_size(20);
     group.bench_function("in_process_uncached", |b| {
         b.to_async(&runtime).iter(|| async {
