@@ -3,6 +3,8 @@
 //! fields, move it through its statuses (the rule is `domain::status`), rate it, and read
 //! its history. Every change is one transaction with its history and email.
 
+use std::collections::HashMap;
+
 use service_kit::{ApiError, Caller, clock::Clock, secrets};
 
 use crate::{
@@ -142,12 +144,17 @@ impl Cases {
     /// The view of a case as of now.
     pub async fn view(&self, case: CaseRecord) -> Result<CaseView, CaseError> {
         let calendar = self.calendar_of(&case).await?;
+        Ok(self.view_on(case, &calendar))
+    }
+
+    /// The view of a case as of now, its calendar already loaded.
+    fn view_on(&self, case: CaseRecord, calendar: &WorkingCalendar) -> CaseView {
         let now = self.clock.now();
-        Ok(CaseView {
-            response_left: case.clock(ClockKind::Response).time_left(&calendar, now),
-            resolution_left: case.clock(ClockKind::Resolution).time_left(&calendar, now),
+        CaseView {
+            response_left: case.clock(ClockKind::Response).time_left(calendar, now),
+            resolution_left: case.clock(ClockKind::Resolution).time_left(calendar, now),
             case,
-        })
+        }
     }
 
     /// The mail of a template about a case for a user.
@@ -375,9 +382,15 @@ impl Cases {
             return Ok(Vec::new());
         }
         let cases = self.store.list_cases(&query).await?;
+        // A page's cases share few calendars: load each once, not once per case.
+        let mut calendars: HashMap<String, WorkingCalendar> = HashMap::new();
         let mut views = Vec::with_capacity(cases.len());
         for case in cases {
-            views.push(self.view(case).await?);
+            if !calendars.contains_key(&case.calendar_id) {
+                calendars.insert(case.calendar_id.clone(), self.calendar_of(&case).await?);
+            }
+            let calendar = &calendars[&case.calendar_id];
+            views.push(self.view_on(case, calendar));
         }
         Ok(views)
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use portal_proto::identity::{
-    BatchGetContactsRequest, BatchGetUsersRequest, UserKind,
+    BatchGetContactsRequest, BatchGetUsersRequest, ListRoleUsersRequest, UserKind,
     identity_internal_service_client::IdentityInternalServiceClient,
 };
 use service_kit::{ApiError, Caller, Upstreams, assertion::AssertionKey, upstream::SignAs};
@@ -86,6 +86,32 @@ impl Directory {
                 culture: u.culture,
             })
             .collect())
+    }
+
+    /// The active users of a support group and of every group below it, by user id
+    /// (every page of identity's ListRoleUsers).
+    pub async fn group_members(&self, role_id: &str) -> Result<Vec<String>, CaseError> {
+        let mut members = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let request = ListRoleUsersRequest {
+                role_id: role_id.to_owned(),
+                include_descendants: true,
+                page_size: 500,
+                page_token,
+            };
+            let page = match self.client()?.list_role_users(request).await {
+                Ok(page) => page.into_inner(),
+                // A group deleted since the case named it has nobody left to tell.
+                Err(status) if status.code() == tonic::Code::NotFound => return Ok(members),
+                Err(status) => return Err(unavailable(status)),
+            };
+            members.extend(page.users.into_iter().map(|user| user.user_id));
+            if page.next_page_token.is_empty() {
+                return Ok(members);
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     /// The contact with this id, if identity knows it.

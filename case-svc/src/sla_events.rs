@@ -2,6 +2,8 @@
 //! which tests move by hand), each once, with its history entry and its emails in the
 //! case's transaction. A background worker calls it about once a second.
 
+use std::collections::HashSet;
+
 use service_kit::{Shutdown, clock::Clock};
 
 use crate::{
@@ -20,6 +22,14 @@ pub struct Fired {
     pub breaches: i32,
     pub more_due: bool,
     pub next_due: Option<i64>,
+}
+
+/// One warning or breach of one clock.
+struct Event {
+    kind: ClockKind,
+    deadline: Option<i64>,
+    name: &'static str,
+    template: &'static str,
 }
 
 /// Fires due SLA events.
@@ -41,16 +51,21 @@ impl SlaEvents {
                 fired.more_due = true;
                 break;
             }
+            let recipients = self.recipients(&case).await?;
             let mut change = CaseChange::default();
             for kind in [ClockKind::Response, ClockKind::Resolution] {
                 let mut clock = case.clock(kind);
                 if clock.warning_due.is_some_and(|at| at <= now) {
-                    self.event(&case, kind, clock.deadline, "sla_warning", WARNING_TEMPLATE, now, &mut change);
+                    let event =
+                        Event { kind, deadline: clock.deadline, name: "sla_warning", template: WARNING_TEMPLATE };
+                    self.record(&case, &event, &recipients, now, &mut change);
                     clock.warning_fired();
                     fired.warnings += 1;
                 }
                 if clock.breach_due.is_some_and(|at| at <= now) {
-                    self.event(&case, kind, clock.deadline, "sla_breached", BREACH_TEMPLATE, now, &mut change);
+                    let event =
+                        Event { kind, deadline: clock.deadline, name: "sla_breached", template: BREACH_TEMPLATE };
+                    self.record(&case, &event, &recipients, now, &mut change);
                     clock.breach_fired();
                     fired.breaches += 1;
                 }
@@ -66,29 +81,29 @@ impl SlaEvents {
         Ok(fired)
     }
 
-    /// Records one event in the history and emails the author and the assignee.
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &self,
-        case: &CaseRecord,
-        kind: ClockKind,
-        deadline: Option<i64>,
-        name: &str,
-        template: &str,
-        now: i64,
-        change: &mut CaseChange,
-    ) {
-        let mut entry = history(case, now, "", name);
-        entry.sla_clock = kind.as_str().into();
-        change.history.push(entry);
-        let values =
-            vec![("DeadlineKind".to_owned(), kind.as_str().to_owned()), ("Deadline".to_owned(), rfc3339(deadline))];
-        let mut recipients = vec![case.author_user_id.clone()];
-        if !case.assignee_user_id.is_empty() && case.assignee_user_id != case.author_user_id {
-            recipients.push(case.assignee_user_id.clone());
+    /// Who hears of a case's SLA events: its author, its assignee and the members of its
+    /// owner group (and of the groups below it), each once.
+    async fn recipients(&self, case: &CaseRecord) -> Result<Vec<String>, CaseError> {
+        let mut recipients = vec![case.author_user_id.clone(), case.assignee_user_id.clone()];
+        if !case.owner_group_id.is_empty() {
+            recipients.extend(self.cases.directory.group_members(&case.owner_group_id).await?);
         }
+        let mut seen = HashSet::new();
+        recipients.retain(|user_id| !user_id.is_empty() && seen.insert(user_id.clone()));
+        Ok(recipients)
+    }
+
+    /// Records one event in the history and emails its recipients.
+    fn record(&self, case: &CaseRecord, event: &Event, recipients: &[String], now: i64, change: &mut CaseChange) {
+        let mut entry = history(case, now, "", event.name);
+        entry.sla_clock = event.kind.as_str().into();
+        change.history.push(entry);
+        let values = vec![
+            ("DeadlineKind".to_owned(), event.kind.as_str().to_owned()),
+            ("Deadline".to_owned(), rfc3339(event.deadline)),
+        ];
         for recipient in recipients {
-            change.mails.push(self.cases.mail(case, template, &recipient, values.clone()));
+            change.mails.push(self.cases.mail(case, event.template, recipient, values.clone()));
         }
     }
 

@@ -102,7 +102,12 @@ impl Database {
                 pool_options
                     .after_connect(move |conn, _| {
                         let set_path = set_path.clone();
-                        Box::pin(async move { conn.execute(AssertSqlSafe(set_path)).await.map(drop) })
+                        Box::pin(async move {
+                            conn.execute(AssertSqlSafe(set_path)).await?;
+                            // Calls run short indexed queries: starting parallel workers costs
+                            // them more (10 ms and up on a busy host) than it ever saves.
+                            conn.execute("SET max_parallel_workers_per_gather = 0").await.map(drop)
+                        })
                     })
                     .connect_with(options)
                     .await?

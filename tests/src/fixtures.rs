@@ -1,5 +1,5 @@
 //! Directory fixtures every area's tests need: an account with its portal organization,
-//! roles under it, and members who can log in, all made through identity's public API
+//! roles under it, members and employees who can log in, all made through identity's public API
 //! as the system administrator.
 
 use portal_proto::identity::{
@@ -35,6 +35,22 @@ pub async fn organization(suite: &Suite, admin: &str, name: &str, account_type: 
         .into_inner();
     assert_eq!(organization.display_name, name, "the organization takes the account's name");
     organization
+}
+
+/// An employee with the password [`MEMBER_PASSWORD`], logged in; returns the user and a
+/// session token.
+pub async fn employee(suite: &Suite, admin: &str, email: &str) -> (User, String) {
+    let request = CreateUserRequest {
+        user: Some(User { email: email.into(), kind: UserKind::Employee.into(), ..Default::default() }),
+        password: MEMBER_PASSWORD.into(),
+        ..Default::default()
+    };
+    let user = UserServiceClient::new(suite.channel())
+        .create_user(authed(request, admin))
+        .await
+        .expect("create the employee")
+        .into_inner();
+    (user, suite.login(email, MEMBER_PASSWORD).await.expect("the employee logs in"))
 }
 
 /// An organizational role named `name` under `parent_role_id`.

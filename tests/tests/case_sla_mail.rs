@@ -1,6 +1,7 @@
 //! SLA warning and breach emails (issue 6, DESIGN.md §5 "Deadlines"): with a manual
 //! clock, a warning at 75% of each clock's target and a breach at its deadline arrive at a
-//! real SMTP server, each once, and not before their moment.
+//! real SMTP server, each once, and not before their moment, for the case's author and
+//! the members of its owner group (sub-groups included).
 
 #[path = "support/case.rs"]
 mod support_case;
@@ -9,8 +10,8 @@ mod support_case_mail;
 
 use std::time::Duration;
 
-use portal_proto::case::{CaseHistoryKind, ListCaseHistoryRequest, SlaClockKind};
-use portal_tests::{authed, smtp::counts_by_message_id};
+use portal_proto::case::{Case, CaseHistoryKind, ListCaseHistoryRequest, SlaClockKind, UpdateCaseRequest};
+use portal_tests::{authed, fixtures, smtp::counts_by_message_id};
 use support_case::*;
 use support_case_mail::{MailSuite, WAIT};
 
@@ -29,6 +30,16 @@ async fn warnings_and_breaches_are_emailed_once_at_their_moments(mail: MailSuite
     agreement(suite, &admin, "Everyone", None, &[&service.id], &calendar.id).await;
     let (_, token, _) = customer(suite, &admin, "Acme", "ann@acme.test").await;
     let case = open_case(suite, &token, &service.id, "Printer on fire").await.unwrap();
+    // The service desk owns the case; Dan is in its night shift.
+    let (dan, _) = fixtures::employee(suite, &admin, "dan@company.test").await;
+    let desk = fixtures::role(suite, &admin, "all-employees", "Service desk").await;
+    let night = fixtures::role(suite, &admin, &desk.id, "Night shift").await;
+    fixtures::add_to_role(suite, &admin, &night.id, &[&dan.id]).await;
+    let owned = UpdateCaseRequest {
+        case: Some(Case { id: case.id.clone(), owner_group_id: desk.id.clone(), ..Default::default() }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["owner_group_id".into()] }),
+    };
+    cases(suite).update_case(authed(owned, &admin)).await.expect("staff set the owner group");
 
     let moments = [
         (utc(2026, 11, 23, 9, 50), "response deadline approaching"),
@@ -38,17 +49,21 @@ async fn warnings_and_breaches_are_emailed_once_at_their_moments(mail: MailSuite
     ];
     for (index, (moment, subject)) in moments.iter().enumerate() {
         suite.clock.set(moment * 1000);
-        let received = mail.smtp.wait_for(index + 1, WAIT).await;
-        assert_eq!(received.len(), index + 1, "one more email at {subject}: {received:#?}");
-        let last =
-            received.iter().find(|m| m.subject.contains(subject)).unwrap_or_else(|| panic!("{subject}: {received:#?}"));
-        assert!(last.subject.contains(&case.number), "{}", last.subject);
-        assert_eq!(last.envelope_to, ["ann@acme.test"]);
+        let received = mail.smtp.wait_for(2 * (index + 1), WAIT).await;
+        assert_eq!(received.len(), 2 * (index + 1), "two more emails at {subject}: {received:#?}");
+        let mut recipients: Vec<&str> = received
+            .iter()
+            .filter(|m| m.subject.contains(subject))
+            .inspect(|m| assert!(m.subject.contains(&case.number), "{}", m.subject))
+            .flat_map(|m| m.envelope_to.iter().map(String::as_str))
+            .collect();
+        recipients.sort_unstable();
+        assert_eq!(recipients, ["ann@acme.test", "dan@company.test"], "{subject}: {received:#?}");
     }
     // Nothing more fires, and nothing fired twice.
     suite.clock.set(utc(2026, 11, 30, 9, 0) * 1000);
-    let received = mail.smtp.wait_for(5, Duration::from_secs(2)).await;
-    assert_eq!(received.len(), 4, "{received:#?}");
+    let received = mail.smtp.wait_for(9, Duration::from_secs(2)).await;
+    assert_eq!(received.len(), 8, "{received:#?}");
     assert!(counts_by_message_id(&received).values().all(|count| *count == 1));
 
     let token = suite.login("ann@acme.test", portal_tests::fixtures::MEMBER_PASSWORD).await.unwrap();

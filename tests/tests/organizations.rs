@@ -37,22 +37,7 @@ async fn organization(suite: &Suite, admin: &str, name: &str) -> (Organization, 
     (organization, boston)
 }
 
-use fixtures::{PRODUCT, member};
-
-/// An employee who can log in; returns the user and a session token.
-async fn employee(suite: &Suite, admin: &str, email: &str) -> (portal_proto::identity::User, String) {
-    let request = portal_proto::identity::CreateUserRequest {
-        user: Some(portal_proto::identity::User {
-            email: email.into(),
-            kind: portal_proto::identity::UserKind::Employee.into(),
-            ..Default::default()
-        }),
-        password: fixtures::MEMBER_PASSWORD.into(),
-        ..Default::default()
-    };
-    let user = UserServiceClient::new(suite.channel()).create_user(authed(request, admin)).await.unwrap().into_inner();
-    (user, suite.login(email, fixtures::MEMBER_PASSWORD).await.unwrap())
-}
+use fixtures::{PRODUCT, employee, member};
 
 async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite) {
     let admin = suite.admin_token().await;
