@@ -42,6 +42,12 @@ impl ArticleAccess {
         Ok(result.allowed)
     }
 
+    /// The article columns hidden from `caller` by column grants (HIDDEN level).
+    pub async fn hidden_columns(&self, caller: &Caller) -> Result<Vec<String>, KnowledgeError> {
+        let result = self.client.check(&caller.user_id, OBJECT_CODE, ObjectOperation::Read, None, &[]).await?;
+        Ok(result.column_mask.map(|mask| mask.hidden_column_codes).unwrap_or_default())
+    }
+
     /// As [`Self::allows`], refusing with PERMISSION_DENIED and access's reason.
     pub async fn require(&self, caller: &Caller, operation: ObjectOperation) -> Result<(), KnowledgeError> {
         self.client.require(&caller.user_id, OBJECT_CODE, operation, None, &[]).await?;

@@ -1,8 +1,11 @@
 //! The knowledge base through the gateway (issue 6, DESIGN.md §5 "Knowledge base"; seed 003
 //! "Working with the portal knowledge base"): staff write articles, every external user
 //! reads them; search by title, text and tags on both backends; lists, paging and popular
-//! articles; comments edited only by their authors; likes counted once per user.
+//! articles; comments edited only by their authors; likes counted once per user; columns
+//! hidden by access (seed 003: "Modified on" hidden from Toronto) are not shown.
 
+#[path = "support/access.rs"]
+mod support_access;
 #[path = "support/knowledge.rs"]
 mod support_knowledge;
 
@@ -15,7 +18,8 @@ use portal_proto::case::{
     ListPopularArticlesRequest, ListSection, ListTagsRequest, SearchArticlesRequest, UnlikeArticleRequest,
     UpdateArticleCommentRequest, UpdateArticleRequest,
 };
-use portal_tests::{Suite, authed, suite_tests};
+use portal_proto::{access::ColumnAccessLevel, identity::AccountType};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
 use prost_types::FieldMask;
 use support_knowledge::*;
 use tonic::Code;
@@ -27,6 +31,7 @@ suite_tests!(
     parallel_likes_count_once_per_user,
     parallel_retries_of_a_create_make_one_article,
     tags_in_use_are_listed_most_used_first,
+    a_column_hidden_by_access_is_not_shown,
 );
 
 suite_tests!(
@@ -429,4 +434,38 @@ async fn parallel_retries_of_a_create_make_one_article(suite: Suite) {
     assert_eq!(ids.len(), 1, "every retry answers with the one article");
     let listed = knowledge(&suite).list_articles(authed(ListArticlesRequest::default(), &admin)).await.unwrap();
     assert_eq!(listed.into_inner().articles.len(), 1);
+}
+
+async fn a_column_hidden_by_access_is_not_shown(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme Columns", AccountType::Customer).await;
+    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston").await;
+    let toronto = fixtures::role(&suite, &admin, &acme.id, "Toronto").await;
+    let (bea, bea_token) = fixtures::member(&suite, &admin, &acme.id, "bea@columns.test", false).await;
+    let (tom, tom_token) = fixtures::member(&suite, &admin, &acme.id, "tom@columns.test", false).await;
+    fixtures::add_to_role(&suite, &admin, &boston.id, &[&bea.id]).await;
+    fixtures::add_to_role(&suite, &admin, &toronto.id, &[&tom.id]).await;
+    let hidden = ColumnAccessLevel::Hidden;
+    support_access::column(&suite, &admin, "KnowledgeBase", "ModifiedOn", support_access::role(&toronto.id), hidden)
+        .await;
+    let article =
+        create_article(&suite, &admin, draft("Printer setup", ArticleType::General, "Plug it in.", &[])).await.unwrap();
+
+    let get = |token: String| {
+        let mut client = knowledge(&suite);
+        let request = GetArticleRequest { id: article.id.clone() };
+        async move { client.get_article(authed(request, &token)).await.unwrap().into_inner() }
+    };
+    let seen_by_bea = get(bea_token.clone()).await;
+    assert!(seen_by_bea.update_time.is_some(), "Boston sees when it was modified");
+    let seen_by_tom = get(tom_token.clone()).await;
+    assert_eq!(seen_by_tom.update_time, None, "Toronto does not: {seen_by_tom:?}");
+    assert_eq!((seen_by_tom.title.as_str(), seen_by_tom.body.as_str()), ("Printer setup", "Plug it in."));
+    let listed = knowledge(&suite)
+        .list_articles(authed(ListArticlesRequest::default(), &tom_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .articles;
+    assert!(!listed.is_empty() && listed.iter().all(|a| a.update_time.is_none()), "{listed:?}");
 }

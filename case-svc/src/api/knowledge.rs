@@ -87,15 +87,18 @@ pub struct KnowledgeApi {
 }
 
 impl KnowledgeApi {
-    /// The articles with their author's and last editor's display names.
-    async fn named(&self, mut articles: Vec<pb::Article>) -> Vec<pb::Article> {
+    /// The articles as `caller` may see them: with their author's and last editor's
+    /// display names, and without the columns access hides from the caller.
+    async fn shown(&self, caller: &Caller, mut articles: Vec<pb::Article>) -> Result<Vec<pb::Article>, Status> {
+        let hidden = self.knowledge.access.hidden_columns(caller).await.map_err(status)?;
         let ids = articles.iter().flat_map(|a| [a.created_by_user_id.clone(), a.modified_by_user_id.clone()]);
         let names = self.knowledge.names(ids.collect::<Vec<_>>()).await;
         for article in &mut articles {
             article.created_by_name = names.get(&article.created_by_user_id).cloned().unwrap_or_default();
             article.modified_by_name = names.get(&article.modified_by_user_id).cloned().unwrap_or_default();
+            hide_columns(article, &hidden);
         }
-        articles
+        Ok(articles)
     }
 
     /// The comments with their author's display name.
@@ -194,6 +197,31 @@ fn article_to_proto(article: ArticleRecord) -> pb::Article {
         etag: article.version.to_string(),
         created_by_name: String::new(),
         modified_by_name: String::new(),
+    }
+}
+
+/// Clears the fields of the article columns in `hidden` (access's column codes of the
+/// KnowledgeBase object: Title, Type, Body, Tags, CreatedBy, CreatedOn, ModifiedBy,
+/// ModifiedOn); other codes name no field of an article.
+fn hide_columns(article: &mut pb::Article, hidden: &[String]) {
+    for column in hidden {
+        match column.as_str() {
+            "Title" => article.title.clear(),
+            "Type" => article.r#type = pb::ArticleType::Unspecified.into(),
+            "Body" => article.body.clear(),
+            "Tags" => article.tags.clear(),
+            "CreatedBy" => {
+                article.created_by_user_id.clear();
+                article.created_by_name.clear();
+            }
+            "CreatedOn" => article.create_time = None,
+            "ModifiedBy" => {
+                article.modified_by_user_id.clear();
+                article.modified_by_name.clear();
+            }
+            "ModifiedOn" => article.update_time = None,
+            _ => {}
+        }
     }
 }
 
@@ -343,7 +371,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         check_request_id(&r.request_id)?;
         let content = new_article(r.article)?;
         let article = self.knowledge.create_article(&caller, &content, &r.request_id).await.map_err(status)?;
-        Ok(Response::new(self.named(vec![article_to_proto(article)]).await.remove(0)))
+        Ok(Response::new(self.shown(&caller, vec![article_to_proto(article)]).await?.remove(0)))
     }
 
     async fn get_article(&self, request: Request<pb::GetArticleRequest>) -> Result<Response<pb::Article>, Status> {
@@ -358,7 +386,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             .list(&Parent::Article(id), false, None, paging::MAX_PAGE_SIZE)
             .await
             .map_err(|e| Status::from(ApiError::from(e)))?;
-        let mut article = self.named(vec![article_to_proto(article)]).await.remove(0);
+        let mut article = self.shown(&caller, vec![article_to_proto(article)]).await?.remove(0);
         article.attachments = files.into_iter().map(attachment_to_proto).collect();
         Ok(Response::new(article))
     }
@@ -389,7 +417,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             self.knowledge.list_articles(&caller, &filters, order, after.as_ref(), size + 1).await.map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListArticlesResponse {
-            articles: self.named(rows.into_iter().map(summary_to_proto).collect()).await,
+            articles: self.shown(&caller, rows.into_iter().map(summary_to_proto).collect()).await?,
             next_page_token,
         }))
     }
@@ -408,7 +436,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let patch = article_patch(&article, &paths)?;
         let updated =
             self.knowledge.update_article(&caller, &article.id, &article.etag, patch).await.map_err(status)?;
-        Ok(Response::new(self.named(vec![article_to_proto(updated)]).await.remove(0)))
+        Ok(Response::new(self.shown(&caller, vec![article_to_proto(updated)]).await?.remove(0)))
     }
 
     async fn delete_article(&self, request: Request<pb::DeleteArticleRequest>) -> Result<Response<()>, Status> {
@@ -447,7 +475,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             .iter()
             .map(|hit| (rules::snippet(&hit.article.title, &hit.article.body, &words), hit.score as f64))
             .collect();
-        let articles = self.named(hits.into_iter().map(|hit| summary_to_proto(hit.article)).collect()).await;
+        let articles = self.shown(&caller, hits.into_iter().map(|hit| summary_to_proto(hit.article)).collect()).await?;
         let results = articles
             .into_iter()
             .zip(snippets)
@@ -478,7 +506,7 @@ impl KnowledgeBaseService for KnowledgeApi {
             .map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListPopularArticlesResponse {
-            articles: self.named(rows.into_iter().map(summary_to_proto).collect()).await,
+            articles: self.shown(&caller, rows.into_iter().map(summary_to_proto).collect()).await?,
             next_page_token,
         }))
     }
