@@ -86,6 +86,28 @@ pub struct Cases {
     pub public_base_url: String,
 }
 
+/// How many times a change is tried when concurrent changes of the case keep winning.
+const CONFLICT_ATTEMPTS: usize = 5;
+
+/// Runs `change`, a read-modify-write of one case, again when another writer (the SLA
+/// worker firing an event, another user's message) changed the case in between and the
+/// caller named no etag: such a caller asked for the change on the case as it is now, so
+/// losing that race must not fail the call. With an etag, a conflict stays ABORTED.
+pub async fn on_current<T, F, Fut>(etag: &str, mut change: F) -> Result<T, CaseError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CaseError>>,
+{
+    let mut attempts = if etag.is_empty() { CONFLICT_ATTEMPTS } else { 1 };
+    loop {
+        attempts -= 1;
+        match change().await {
+            Err(CaseError::StaleEtag { .. }) if attempts > 0 => continue,
+            result => return result,
+        }
+    }
+}
+
 fn not_found(id: &str) -> CaseError {
     CaseError::NotFound { resource: "case", id: id.to_owned() }
 }
@@ -431,6 +453,16 @@ impl Cases {
     }
 
     pub async fn update(&self, caller: &Caller, id: &str, etag: &str, patch: CasePatch) -> Result<CaseView, CaseError> {
+        on_current(etag, || self.update_once(caller, id, etag, patch.clone())).await
+    }
+
+    async fn update_once(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        patch: CasePatch,
+    ) -> Result<CaseView, CaseError> {
         let mut case = self.for_change(caller, id, etag).await?;
         let staff = case_access::is_staff(caller);
         let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
@@ -634,6 +666,18 @@ impl Cases {
         comment: &str,
         solution: Option<String>,
     ) -> Result<CaseView, CaseError> {
+        on_current(etag, || self.act_once(caller, id, etag, mover, comment, solution.clone())).await
+    }
+
+    async fn act_once(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        mover: Mover,
+        comment: &str,
+        solution: Option<String>,
+    ) -> Result<CaseView, CaseError> {
         let case = self.for_change(caller, id, etag).await?;
         let staff = case_access::is_staff(caller);
         match mover {
@@ -721,6 +765,16 @@ impl Cases {
         level: i32,
         notes: String,
     ) -> Result<CaseView, CaseError> {
+        on_current("", || self.set_feedback_once(caller, id, level, notes.clone())).await
+    }
+
+    async fn set_feedback_once(
+        &self,
+        caller: &Caller,
+        id: &str,
+        level: i32,
+        notes: String,
+    ) -> Result<CaseView, CaseError> {
         let mut case = self.reachable(caller, id, Operation::Update).await?;
         if case.author_user_id != caller.user_id {
             return Err(CaseError::PermissionDenied { message: "only the case's author may rate it".into() });
@@ -796,4 +850,40 @@ pub fn normalize_tags(tags: Vec<String>) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// A change that loses the race `losses` times, then succeeds; counts its attempts.
+    async fn run(etag: &str, losses: usize) -> (Result<(), CaseError>, usize) {
+        let attempts = Cell::new(0);
+        let result = on_current(etag, || {
+            attempts.set(attempts.get() + 1);
+            let lost = attempts.get() <= losses;
+            async move { if lost { Err(CaseError::StaleEtag { resource: "case" }) } else { Ok(()) } }
+        })
+        .await;
+        (result, attempts.get())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_change_without_an_etag_is_tried_again_when_another_writer_won() {
+        let (result, attempts) = run("", 2).await;
+        assert!(result.is_ok());
+        assert_eq!(attempts, 3);
+        let (result, attempts) = run("", 100).await;
+        assert!(matches!(result, Err(CaseError::StaleEtag { .. })), "it gives up after {CONFLICT_ATTEMPTS}");
+        assert_eq!(attempts, CONFLICT_ATTEMPTS);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_change_with_an_etag_is_not_tried_again() {
+        let (result, attempts) = run("7", 1).await;
+        assert!(matches!(result, Err(CaseError::StaleEtag { .. })));
+        assert_eq!(attempts, 1);
+    }
 }

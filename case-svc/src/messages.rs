@@ -5,7 +5,7 @@ use service_kit::{Caller, secrets};
 
 use crate::{
     case_access::{self, Operation},
-    cases::{Cases, MESSAGE_TEMPLATE, first_response, history},
+    cases::{Cases, MESSAGE_TEMPLATE, first_response, history, on_current},
     domain::{
         CaseError,
         status::{self, CaseStatus, Mover},
@@ -21,6 +21,17 @@ pub struct Messages {
 
 impl Messages {
     pub async fn post(
+        &self,
+        caller: &Caller,
+        case_id: &str,
+        body: String,
+        is_complaint: bool,
+        request_id: &str,
+    ) -> Result<MessageRecord, CaseError> {
+        on_current("", || self.post_once(caller, case_id, body.clone(), is_complaint, request_id)).await
+    }
+
+    async fn post_once(
         &self,
         caller: &Caller,
         case_id: &str,
