@@ -17,12 +17,8 @@ use portal_proto::{
 };
 use portal_tests::{Suite, authed, fixtures};
 use tonic::{Status, transport::Channel};
-use tonic_types::StatusExt;
 
-/// The ErrorInfo reason of a refusal.
-pub fn reason(status: &Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
-}
+pub use portal_tests::error_reason as reason;
 
 /// Seconds since the Unix epoch of a UTC date and time.
 pub fn utc(year: i64, month: i64, day: i64, hour: i64, minute: i64) -> i64 {
