@@ -18,7 +18,10 @@ use portal_proto::{
 use portal_tests::{Suite, authed, fixtures};
 use tonic::{Status, transport::Channel};
 
-pub use portal_tests::error_reason as reason;
+/// The ErrorInfo reason of a refusal.
+pub fn reason(status: &Status) -> String {
+    portal_tests::error_reason(status)
+}
 
 /// Seconds since the Unix epoch of a UTC date and time.
 pub fn utc(year: i64, month: i64, day: i64, hour: i64, minute: i64) -> i64 {
