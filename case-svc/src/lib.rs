@@ -79,7 +79,10 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
         calendars: calendars::Calendars { store, clock },
         agreements,
         settings,
-        messages: messages::Messages { cases: cases.clone() },
+        messages: messages::Messages {
+            cases: cases.clone(),
+            files: storage::attachments::AttachmentStore::new(database.clone()),
+        },
         events: sla_events::SlaEvents { cases: cases.clone() },
         folders,
         cases,

@@ -1,5 +1,6 @@
 //! Message use cases: the conversation on a case, and complaints. Regular messages are
-//! refused on Closed and Canceled cases; complaints are accepted on any case.
+//! refused on Closed and Canceled cases; complaints are accepted on any case. Listed
+//! messages carry their files.
 
 use service_kit::{Caller, secrets};
 
@@ -10,13 +11,18 @@ use crate::{
         CaseError,
         status::{self, CaseStatus, Mover},
     },
-    storage::{MessageRecord, cases::CaseChange},
+    storage::{
+        MessageRecord,
+        attachments::{AttachmentRecord, AttachmentStore},
+        cases::CaseChange,
+    },
 };
 
 /// The messages' use cases (built on the cases').
 #[derive(Debug, Clone)]
 pub struct Messages {
     pub cases: Cases,
+    pub files: AttachmentStore,
 }
 
 impl Messages {
@@ -102,8 +108,19 @@ impl Messages {
         newest_first: bool,
         after: Option<(i64, String)>,
         limit: i64,
-    ) -> Result<Vec<MessageRecord>, CaseError> {
+    ) -> Result<Vec<(MessageRecord, Vec<AttachmentRecord>)>, CaseError> {
         self.cases.reachable(caller, case_id, Operation::Read).await?;
-        self.cases.store.list_messages(case_id, complaints_only, newest_first, after, limit).await
+        let messages = self.cases.store.list_messages(case_id, complaints_only, newest_first, after, limit).await?;
+        // Whoever reads the case reads its messages' files.
+        let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+        let mut files = self.files.of_messages(&ids).await.map_err(|e| CaseError::Api(e.into()))?;
+        Ok(messages
+            .into_iter()
+            .map(|message| {
+                let (own, rest) = files.drain(..).partition(|file| file.parent_id == message.id);
+                files = rest;
+                (message, own)
+            })
+            .collect())
     }
 }

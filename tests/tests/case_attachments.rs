@@ -11,8 +11,8 @@ mod support_case;
 
 use portal_proto::case::{
     CaseClosureReason, CaseHistoryKind, CaseMessage, CaseStatus, CloseCaseRequest, DeleteAttachmentRequest,
-    ListAttachmentsRequest, ListCaseHistoryRequest, PostMessageRequest, attachment_upload_metadata::Parent as UploadTo,
-    list_attachments_request::Parent as ListOf,
+    ListAttachmentsRequest, ListCaseHistoryRequest, ListMessagesRequest, PostMessageRequest,
+    attachment_upload_metadata::Parent as UploadTo, list_attachments_request::Parent as ListOf,
 };
 use portal_tests::{Suite, authed, suite_tests};
 use support_attachments::*;
@@ -89,6 +89,15 @@ async fn case_and_message_files_follow_the_case(suite: Suite) {
     assert_eq!(sorted(everything), sorted(vec![on_case.id.clone(), on_message.id.clone(), staff_file.id.clone()]));
     let message_files = listed(&suite, &admin, files_of(ListOf::MessageId(message.id.clone()), false)).await;
     assert_eq!(message_files.unwrap(), [on_message.id.clone()]);
+    // Listed messages carry their files.
+    let request = ListMessagesRequest { case_id: case_id.clone(), ..Default::default() };
+    let listed_messages = messages(&suite).list_messages(authed(request, &ann)).await.unwrap().into_inner().messages;
+    let files_by_message: Vec<(String, Vec<String>)> =
+        listed_messages.iter().map(|m| (m.id.clone(), m.attachments.iter().map(|a| a.id.clone()).collect())).collect();
+    assert_eq!(
+        files_by_message,
+        [(message.id.clone(), vec![on_message.id.clone()]), (staff_message.id.clone(), vec![staff_file.id.clone()])]
+    );
     let (metadata, content) = download(&suite, &ann, &on_case.id).await.unwrap();
     assert!(metadata.id == on_case.id && content == screenshot, "the download returns the uploaded bytes");
     assert_eq!(download(&suite, &admin, &on_message.id).await.unwrap().1, log);

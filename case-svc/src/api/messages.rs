@@ -4,6 +4,7 @@ use portal_proto::case::{self as pb, case_message_service_server::CaseMessageSer
 use service_kit::{error::Violations, paging};
 use tonic::{Request, Response, Status};
 
+use super::attachments::attachment_to_proto;
 use super::convert::{caller, check_length, check_request_id, message_to_proto, required, status};
 use crate::messages::Messages;
 
@@ -44,10 +45,14 @@ impl CaseMessageService for MessageApi {
             .list(&caller, &r.case_id, r.complaints_only, r.newest_first, after, limit + 1)
             .await
             .map_err(status)?;
-        let next_page_token = paging::next_page(&mut messages, limit, |m| (m.created_at, &m.id));
-        Ok(Response::new(pb::ListMessagesResponse {
-            messages: messages.into_iter().map(message_to_proto).collect(),
-            next_page_token,
-        }))
+        let next_page_token = paging::next_page(&mut messages, limit, |(m, _)| (m.created_at, &m.id));
+        let messages = messages
+            .into_iter()
+            .map(|(message, files)| pb::CaseMessage {
+                attachments: files.into_iter().map(attachment_to_proto).collect(),
+                ..message_to_proto(message)
+            })
+            .collect();
+        Ok(Response::new(pb::ListMessagesResponse { messages, next_page_token }))
     }
 }

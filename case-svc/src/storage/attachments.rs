@@ -127,6 +127,23 @@ impl AttachmentStore {
         .await?)
     }
 
+    /// The files of these messages, oldest first.
+    pub async fn of_messages(&self, message_ids: &[String]) -> Result<Vec<AttachmentRecord>, AttachmentError> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=message_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT * FROM attachments WHERE parent_kind = 'message' AND parent_id IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in message_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(&self.db.pool).await?)
+    }
+
     /// The `seq`th piece of a file's content, `None` past its end.
     pub async fn piece(&self, id: &str, seq: i64) -> Result<Option<Vec<u8>>, AttachmentError> {
         let row: Option<(String,)> =
