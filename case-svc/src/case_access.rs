@@ -12,12 +12,12 @@
 use portal_proto::access::ObjectOperation;
 use service_kit::{
     ApiError, Caller, CallerKind,
-    access::{AccessClient, ListPredicate, granted_records, list_predicate},
+    access::{AccessClient, ListPredicate, granted_records, hidden_columns, list_predicate},
     db::Database,
 };
 
 use crate::{
-    domain::CaseError,
+    domain::{CaseError, case_columns::HiddenFields},
     storage::{
         CaseRecord,
         cases::{Bind, CaseQuery},
@@ -64,19 +64,29 @@ impl CaseAccess {
         Ok(())
     }
 
-    /// Refuses a caller who may not do `operation` on `case`; a case they may not reach
-    /// is NOT_FOUND.
+    /// Refuses a caller who may not do `operation` on `case`, or edit its `columns`
+    /// (column codes; a read-only or hidden one is PERMISSION_DENIED); a case they may not
+    /// reach is NOT_FOUND.
     pub async fn require_record(
         &self,
         caller: &Caller,
         case: &CaseRecord,
         operation: ObjectOperation,
+        columns: &[&str],
     ) -> Result<(), CaseError> {
-        match self.client.require(&caller.user_id, CASE_OBJECT, operation, Some(&case.id), &[]).await {
+        match self.client.require(&caller.user_id, CASE_OBJECT, operation, Some(&case.id), columns).await {
             Ok(_) => Ok(()),
             Err(ApiError::NotFound { .. }) => Err(CaseError::NotFound { resource: "case", id: case.id.clone() }),
             Err(error) => Err(api(error)),
         }
+    }
+
+    /// The case fields the caller may not see: the columns access hides from them, and
+    /// the staff-only ones for portal users.
+    pub async fn hidden_fields(&self, caller: &Caller) -> Result<HiddenFields, CaseError> {
+        let result =
+            self.client.check(&caller.user_id, CASE_OBJECT, ObjectOperation::Read, None, &[]).await.map_err(api)?;
+        Ok(HiddenFields::new(hidden_columns(result.column_mask.as_ref()), is_staff(caller)))
     }
 
     /// Registers a new case with access (its author and organization), once.

@@ -17,6 +17,7 @@ use crate::{
         CaseError,
         agreement_selection::Selection,
         calendar::WorkingCalendar,
+        case_columns::{FEEDBACK_NOTES, SATISFACTION_LEVEL, column_of},
         sla::{ClockState, SlaClock, TimeLeft},
         status::{self, CaseStatus, ClockEffect, Mover, Transition},
     },
@@ -71,6 +72,24 @@ pub struct CasePatch {
     pub owner_group_id: Option<String>,
     pub assignee_user_id: Option<String>,
     pub solution: Option<String>,
+}
+
+impl CasePatch {
+    /// The columns of the case this patch edits (access refuses read-only ones).
+    fn edited_columns(&self) -> Vec<&'static str> {
+        let fields = [
+            ("subject", self.subject.is_some()),
+            ("description", self.description.is_some()),
+            ("priority", self.priority.is_some()),
+            ("tags", self.tags.is_some()),
+            ("service_agreement_id", self.agreement_id.is_some()),
+            ("service_item_id", self.service_id.is_some()),
+            ("owner_group_id", self.owner_group_id.is_some()),
+            ("assignee_user_id", self.assignee_user_id.is_some()),
+            ("solution", self.solution.is_some()),
+        ];
+        fields.into_iter().filter(|(_, edited)| *edited).filter_map(|(field, _)| column_of(field)).collect()
+    }
 }
 
 /// The cases' use cases.
@@ -158,8 +177,19 @@ impl Cases {
     /// A case on which the caller may do `operation`, else NOT_FOUND when they may not
     /// reach it (never PERMISSION_DENIED for the record).
     pub async fn reachable(&self, caller: &Caller, id: &str, operation: Operation) -> Result<CaseRecord, CaseError> {
+        self.reachable_editing(caller, id, operation, &[]).await
+    }
+
+    /// As [`Self::reachable`], when the caller may also edit `columns` of the case.
+    async fn reachable_editing(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: Operation,
+        columns: &[&str],
+    ) -> Result<CaseRecord, CaseError> {
         let case = self.store.case(id).await?.ok_or_else(|| not_found(id))?;
-        self.access.require_record(caller, &case, operation).await?;
+        self.access.require_record(caller, &case, operation, columns).await?;
         Ok(case)
     }
 
@@ -434,8 +464,14 @@ impl Cases {
     }
 
     /// Loads a reachable case and checks the etag.
-    async fn for_change(&self, caller: &Caller, id: &str, etag: &str) -> Result<CaseRecord, CaseError> {
-        let case = self.reachable(caller, id, Operation::Update).await?;
+    async fn for_change(
+        &self,
+        caller: &Caller,
+        id: &str,
+        etag: &str,
+        columns: &[&str],
+    ) -> Result<CaseRecord, CaseError> {
+        let case = self.reachable_editing(caller, id, Operation::Update, columns).await?;
         if expected_version(etag, "case")?.is_some_and(|v| v != case.version) {
             return Err(CaseError::StaleEtag { resource: "case" });
         }
@@ -463,7 +499,7 @@ impl Cases {
         etag: &str,
         patch: CasePatch,
     ) -> Result<CaseView, CaseError> {
-        let mut case = self.for_change(caller, id, etag).await?;
+        let mut case = self.for_change(caller, id, etag, &patch.edited_columns()).await?;
         let staff = case_access::is_staff(caller);
         let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::New);
         let only_tags = patch.subject.is_none()
@@ -678,7 +714,8 @@ impl Cases {
         comment: &str,
         solution: Option<String>,
     ) -> Result<CaseView, CaseError> {
-        let case = self.for_change(caller, id, etag).await?;
+        let columns = solution.as_ref().and_then(|_| column_of("solution"));
+        let case = self.for_change(caller, id, etag, columns.as_slice()).await?;
         let staff = case_access::is_staff(caller);
         match mover {
             Mover::Portal(_) if staff => {
@@ -775,7 +812,9 @@ impl Cases {
         level: i32,
         notes: String,
     ) -> Result<CaseView, CaseError> {
-        let mut case = self.reachable(caller, id, Operation::Update).await?;
+        let columns: &[&str] =
+            if notes.is_empty() { &[SATISFACTION_LEVEL] } else { &[SATISFACTION_LEVEL, FEEDBACK_NOTES] };
+        let mut case = self.reachable_editing(caller, id, Operation::Update, columns).await?;
         if case.author_user_id != caller.user_id {
             return Err(CaseError::PermissionDenied { message: "only the case's author may rate it".into() });
         }

@@ -6,34 +6,37 @@
 use std::collections::HashMap;
 
 use portal_proto::access::ObjectOperation;
-use service_kit::{Caller, access::AccessClient, clock::Clock};
+use service_kit::{ApiError, Caller, access::AccessClient, clock::Clock, db::Database};
 
 use crate::{
     directory::Directory,
     domain::knowledge::{
-        self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, DAY_MS, KnowledgeError,
+        self as rules, ArticleContent, ArticleFilter, ArticleOrder, ArticleType, DAY_MS, KnowledgeError, OBJECT_CODE,
     },
     storage::{
-        knowledge::{ArticleRecord, Change, CommentRecord, Created, KnowledgeStore, Position, RequestKey, TagRecord},
+        knowledge::{
+            ArticleRecord, Change, CommentRecord, Created, KnowledgeStore, Position, Reach, RequestKey, TagRecord,
+        },
         knowledge_search::SearchHit,
     },
 };
 
-/// The access-svc object that knowledge-base articles are.
-pub const OBJECT_CODE: &str = "KnowledgeBase";
-
 /// Decides whether a caller may do an operation on articles, by asking access-svc
 /// (by default every external user may read; employees create, read, update and
-/// delete). Every use case asks here and only here; an access failure is never an
-/// allow.
+/// delete). With record permissions enabled for the "KnowledgeBase" object, an external
+/// user reaches only the articles they wrote or that a record grant (a default record
+/// rule, say) gives them: lists carry access's record filter into SQL over the grant
+/// replica, and an article out of reach is NOT_FOUND. Every use case asks here and only
+/// here; an access failure is never an allow.
 #[derive(Debug, Clone)]
 pub struct ArticleAccess {
     client: AccessClient,
+    database: Database,
 }
 
 impl ArticleAccess {
-    pub fn new(client: AccessClient) -> Self {
-        Self { client }
+    pub fn new(client: AccessClient, database: Database) -> Self {
+        Self { client, database }
     }
 
     /// Whether `caller` may do `operation` on articles.
@@ -53,6 +56,50 @@ impl ArticleAccess {
         self.client.require(&caller.user_id, OBJECT_CODE, operation, None, &[]).await?;
         Ok(())
     }
+
+    /// Refuses a caller who may not do `operation` on article `id`, or edit its `columns`
+    /// (a read-only or hidden one is PERMISSION_DENIED); an article out of the caller's
+    /// reach is NOT_FOUND, as a missing one is.
+    pub async fn require_article(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: ObjectOperation,
+        columns: &[&str],
+    ) -> Result<(), KnowledgeError> {
+        match self.client.require(&caller.user_id, OBJECT_CODE, operation, Some(id), columns).await {
+            Ok(_) => Ok(()),
+            Err(ApiError::NotFound { .. }) => Err(article_not_found(id)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Which articles `caller` reaches in a list, from access's record filter (the grant
+    /// replica brought up to date with it first).
+    pub async fn reach(&self, caller: &Caller) -> Result<Reach, KnowledgeError> {
+        let answer = self.client.record_filter(&caller.user_id, OBJECT_CODE, ObjectOperation::Read).await?;
+        let filter = answer.filter.unwrap_or_default();
+        self.client.sync(&self.database, OBJECT_CODE, filter.min_grants_revision).await?;
+        Ok(Reach::Matching(filter))
+    }
+
+    /// Registers a new article with access (its author; the author's organization), so
+    /// the default record rules for articles apply. Registering again is a no-op.
+    pub async fn register(&self, article_id: &str, author_user_id: &str) -> Result<(), KnowledgeError> {
+        match self.client.register_record(OBJECT_CODE, article_id, author_user_id, "").await {
+            Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Removes a deleted article's record and grants from access. The article is gone
+    /// whatever happens here, so a failure is logged, not returned: a leftover record
+    /// names nothing and grants nothing.
+    pub async fn unregister(&self, article_id: &str) {
+        if let Err(error) = self.client.unregister_record(OBJECT_CODE, article_id).await {
+            tracing::warn!(%error, article_id, "a deleted article's access record was not removed");
+        }
+    }
 }
 
 /// The changes an UpdateArticle asks for: `None` keeps the current value.
@@ -62,6 +109,19 @@ pub struct ArticlePatch {
     pub article_type: Option<ArticleType>,
     pub body: Option<String>,
     pub tags: Option<Vec<String>>,
+}
+
+impl ArticlePatch {
+    /// The article columns this patch edits (access refuses read-only ones).
+    fn edited_columns(&self) -> Vec<&'static str> {
+        let columns = [
+            ("Title", self.title.is_some()),
+            ("Type", self.article_type.is_some()),
+            ("Body", self.body.is_some()),
+            ("Tags", self.tags.is_some()),
+        ];
+        columns.into_iter().filter(|(_, edited)| *edited).map(|(column, _)| column).collect()
+    }
 }
 
 /// The knowledge base's use cases.
@@ -122,25 +182,27 @@ impl KnowledgeBase {
         let id = match self.store.insert_article(content, &caller.user_id, key, now, now - DAY_MS).await? {
             Created::New(id) | Created::Earlier(id) => id,
         };
+        // A retry (same request id) registers an article a failed first call left unregistered.
+        self.access.register(&id, &caller.user_id).await?;
         self.store.article(&id, &caller.user_id).await?.ok_or_else(|| article_not_found(&id))
     }
 
     /// One article with its body; counts the caller's view (once a day per user).
     pub async fn get_article(&self, caller: &Caller, id: &str) -> Result<ArticleRecord, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
+        self.access.require_article(caller, id, ObjectOperation::Read, &[]).await?;
         let now = self.clock.now();
         self.store.count_view(id, &caller.user_id, now, now - DAY_MS).await?;
         self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))
     }
 
-    /// Checks that the caller may do `operation` on articles and that article `id` exists.
+    /// Checks that the caller may do `operation` on article `id` and that it exists.
     pub async fn require_article(
         &self,
         caller: &Caller,
         id: &str,
         operation: ObjectOperation,
     ) -> Result<(), KnowledgeError> {
-        self.access.require(caller, operation).await?;
+        self.access.require_article(caller, id, operation, &[]).await?;
         self.store.article(id, &caller.user_id).await?.map(drop).ok_or_else(|| article_not_found(id))
     }
 
@@ -154,7 +216,8 @@ impl KnowledgeBase {
         limit: i64,
     ) -> Result<Vec<ArticleRecord>, KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        self.store.list_articles(&caller.user_id, filters, order, after, limit).await
+        let reach = self.access.reach(caller).await?;
+        self.store.list_articles(&caller.user_id, &reach, filters, order, after, limit).await
     }
 
     /// Applies `patch` to the article if `etag` (when given) is current.
@@ -165,7 +228,7 @@ impl KnowledgeBase {
         etag: &str,
         patch: ArticlePatch,
     ) -> Result<ArticleRecord, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Update).await?;
+        self.access.require_article(caller, id, ObjectOperation::Update, &patch.edited_columns()).await?;
         let current = self.store.article(id, &caller.user_id).await?.ok_or_else(|| article_not_found(id))?;
         if !etag.is_empty() && version_of(etag)? != current.version {
             return Err(KnowledgeError::Stale("article"));
@@ -190,10 +253,13 @@ impl KnowledgeBase {
 
     /// Deletes an article with its comments, likes and views.
     pub async fn delete_article(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Delete).await?;
+        self.access.require_article(caller, id, ObjectOperation::Delete, &[]).await?;
         let version = if etag.is_empty() { None } else { Some(version_of(etag)?) };
         match self.store.delete_article(id, version).await? {
-            Change::Done(()) => Ok(()),
+            Change::Done(()) => {
+                self.access.unregister(id).await;
+                Ok(())
+            }
             Change::NotFound => Err(article_not_found(id)),
             Change::Stale => Err(KnowledgeError::Stale("article")),
         }
@@ -209,12 +275,13 @@ impl KnowledgeBase {
         limit: i64,
     ) -> Result<Vec<SearchHit>, KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        self.store.search_articles(&caller.user_id, words, filter, after, limit).await
+        let reach = self.access.reach(caller).await?;
+        self.store.search_articles(&caller.user_id, &reach, words, filter, after, limit).await
     }
 
     /// Likes (or unlikes) an article for the caller; returns its likes now.
     pub async fn set_article_like(&self, caller: &Caller, article_id: &str, like: bool) -> Result<i64, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
+        self.access.require_article(caller, article_id, ObjectOperation::Read, &[]).await?;
         let now = self.clock.now();
         self.store
             .set_article_like(article_id, &caller.user_id, like, now)
@@ -224,7 +291,7 @@ impl KnowledgeBase {
 
     /// Likes (or unlikes) a comment for the caller; returns its likes now.
     pub async fn set_comment_like(&self, caller: &Caller, comment_id: &str, like: bool) -> Result<i64, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
+        self.reachable_comment(caller, comment_id).await?;
         let now = self.clock.now();
         self.store
             .set_comment_like(comment_id, &caller.user_id, like, now)
@@ -240,7 +307,7 @@ impl KnowledgeBase {
         body: &str,
         request_id: &str,
     ) -> Result<CommentRecord, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
+        self.access.require_article(caller, article_id, ObjectOperation::Read, &[]).await?;
         let now = self.clock.now();
         let key = RequestKey { user_id: &caller.user_id, kind: "comment", request_id };
         let created = self.store.insert_comment(article_id, &caller.user_id, body, key, now, now - DAY_MS).await?;
@@ -258,8 +325,7 @@ impl KnowledgeBase {
         after: Option<&Position>,
         limit: i64,
     ) -> Result<Vec<CommentRecord>, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
-        self.store.article(article_id, &caller.user_id).await?.ok_or_else(|| article_not_found(article_id))?;
+        self.require_article(caller, article_id, ObjectOperation::Read).await?;
         self.store.list_comments(article_id, &caller.user_id, after, limit).await
     }
 
@@ -271,8 +337,7 @@ impl KnowledgeBase {
         etag: &str,
         body: &str,
     ) -> Result<CommentRecord, KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
-        let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
+        let current = self.reachable_comment(caller, id).await?;
         if !rules::may_edit_comment(&caller.user_id, &current.author_user_id) {
             return Err(KnowledgeError::Denied("NOT_COMMENT_AUTHOR", "only its author may edit a comment".into()));
         }
@@ -287,8 +352,7 @@ impl KnowledgeBase {
     /// Deletes the caller's own comment, or any comment for a moderator (whoever may
     /// delete articles).
     pub async fn delete_comment(&self, caller: &Caller, id: &str, etag: &str) -> Result<(), KnowledgeError> {
-        self.access.require(caller, ObjectOperation::Read).await?;
-        let current = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
+        let current = self.reachable_comment(caller, id).await?;
         let moderator =
             caller.user_id != current.author_user_id && self.access.allows(caller, ObjectOperation::Delete).await?;
         if !rules::may_delete_comment(&caller.user_id, &current.author_user_id, moderator) {
@@ -314,6 +378,17 @@ impl KnowledgeBase {
         limit: i64,
     ) -> Result<Vec<TagRecord>, KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        self.store.list_tags(&rules::tag_key(prefix), after, limit).await
+        let reach = self.access.reach(caller).await?;
+        self.store.list_tags(&reach, &rules::tag_key(prefix), after, limit).await
+    }
+
+    /// Comment `id`, when the caller may read its article; NOT_FOUND otherwise.
+    async fn reachable_comment(&self, caller: &Caller, id: &str) -> Result<CommentRecord, KnowledgeError> {
+        self.access.require(caller, ObjectOperation::Read).await?;
+        let comment = self.store.comment(id, &caller.user_id).await?.ok_or_else(|| comment_not_found(id))?;
+        match self.access.require_article(caller, &comment.article_id, ObjectOperation::Read, &[]).await {
+            Err(KnowledgeError::NotFound(..)) => Err(comment_not_found(id)),
+            reached => reached.map(|()| comment),
+        }
     }
 }

@@ -7,10 +7,9 @@ mod support_access;
 
 use portal_proto::{
     access::{
-        ColumnAccessLevel, CreateDefaultRecordRuleRequest, CreatePortalObjectRequest, CreateRolePriorityRequest,
-        DecisionLevel, DefaultRecordRule, DefaultRecordRuleTarget, DeletePortalObjectRequest, DenialReason, Effect,
-        ExplainRequest, ObjectOperation, PortalObject, RecordRight, RolePriority, RuleKind, UpdatePortalObjectRequest,
-        default_record_rule_service_client::DefaultRecordRuleServiceClient, default_record_rule_target::Target,
+        ColumnAccessLevel, CreatePortalObjectRequest, CreateRolePriorityRequest, DecisionLevel,
+        DeletePortalObjectRequest, DenialReason, Effect, ExplainRequest, ObjectOperation, PortalObject, RecordRight,
+        RolePriority, RuleKind, UpdatePortalObjectRequest, default_record_rule_target::Target,
         explain_request::Question, permission_service_client::PermissionServiceClient,
         portal_object_service_client::PortalObjectServiceClient,
         role_priority_service_client::RolePriorityServiceClient,
@@ -18,7 +17,9 @@ use portal_proto::{
     identity::AccountType,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
-use support_access::{assert_denied, check, column, grant, internal, role};
+use support_access::{
+    assert_denied, check, column, default_record_rule, enable_record_permissions, grant, internal, role,
+};
 use tonic::Code;
 
 suite_tests!(each_level_denies_on_its_own, boston_and_toronto_follow_the_product_guide);
@@ -155,35 +156,9 @@ async fn boston_and_toronto_follow_the_product_guide(suite: Suite) {
     }
 
     // Toronto reads the articles Boston users create, through a default record rule.
-    let mut objects = PortalObjectServiceClient::new(suite.channel());
-    let listed = objects
-        .list_portal_objects(authed(
-            portal_proto::access::ListPortalObjectsRequest { code: kb.into(), ..Default::default() },
-            &admin,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let article = listed.portal_objects.into_iter().next().expect("KnowledgeBase is on the portal");
-    let update = UpdatePortalObjectRequest {
-        portal_object: Some(PortalObject { record_permissions_enabled: true, ..article }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["record_permissions_enabled".into()] }),
-    };
-    objects.update_portal_object(authed(update, &admin)).await.unwrap();
-    let rule = DefaultRecordRule {
-        object_code: kb.into(),
-        author: Some(role(&boston.id)),
-        target: Some(DefaultRecordRuleTarget { target: Some(Target::Grantee(role(&toronto.id))) }),
-        rights: vec![RecordRight::Read.into()],
-        ..Default::default()
-    };
-    DefaultRecordRuleServiceClient::new(suite.channel())
-        .create_default_record_rule(authed(
-            CreateDefaultRecordRuleRequest { default_record_rule: Some(rule), request_id: String::new() },
-            &admin,
-        ))
-        .await
-        .unwrap();
+    enable_record_permissions(&suite, &admin, kb).await;
+    let boston_to_toronto = Target::Grantee(role(&toronto.id));
+    default_record_rule(&suite, &admin, kb, role(&boston.id), boston_to_toronto, &[RecordRight::Read]).await;
     let (access, _context) = internal(&suite).await;
     let registered = access.register_record(kb, "article-boston", &bea.id, "").await.unwrap();
     assert!(registered.newly_registered);

@@ -2,7 +2,9 @@
 //! "Working with the portal knowledge base"): staff write articles, every external user
 //! reads them; search by title, text and tags on both backends; lists, paging and popular
 //! articles; comments edited only by their authors; likes counted once per user; columns
-//! hidden by access (seed 003: "Modified on" hidden from Toronto) are not shown.
+//! hidden by access (seed 003: "Modified on" hidden from Toronto) are not shown; with record
+//! permissions on, a reader reaches only their own articles and those a record rule gives
+//! them (seed 003: Toronto reads the articles Boston users create).
 
 #[path = "support/access.rs"]
 mod support_access;
@@ -18,7 +20,10 @@ use portal_proto::case::{
     ListPopularArticlesRequest, ListSection, ListTagsRequest, SearchArticlesRequest, UnlikeArticleRequest,
     UpdateArticleCommentRequest, UpdateArticleRequest,
 };
-use portal_proto::{access::ColumnAccessLevel, identity::AccountType};
+use portal_proto::{
+    access::{ColumnAccessLevel, Effect, ObjectOperation, RecordRight, default_record_rule_target::Target},
+    identity::AccountType,
+};
 use portal_tests::{Suite, authed, fixtures, suite_tests};
 use prost_types::FieldMask;
 use support_knowledge::*;
@@ -32,6 +37,7 @@ suite_tests!(
     parallel_retries_of_a_create_make_one_article,
     tags_in_use_are_listed_most_used_first,
     a_column_hidden_by_access_is_not_shown,
+    with_record_permissions_a_reader_reaches_own_and_granted_articles_only,
 );
 
 suite_tests!(
@@ -468,4 +474,111 @@ async fn a_column_hidden_by_access_is_not_shown(suite: Suite) {
         .into_inner()
         .articles;
     assert!(!listed.is_empty() && listed.iter().all(|a| a.update_time.is_none()), "{listed:?}");
+}
+
+/// Seed 003's Boston and Toronto with record permissions on for articles: Boston users
+/// create, read and update; Toronto reads, and a default record rule gives Toronto the
+/// articles Boston users write. Chicago writes articles nobody else is given. Each reader's
+/// lists, search, popular articles and tags hold only what they reach, paged in SQL; an
+/// article out of reach is NOT_FOUND for reading, commenting, liking and changing, while
+/// staff (record permissions do not limit employees) reach every article.
+async fn with_record_permissions_a_reader_reaches_own_and_granted_articles_only(suite: Suite) {
+    const KB: &str = "KnowledgeBase";
+    let admin = suite.admin_token().await;
+    let acme = fixtures::organization(&suite, &admin, "Acme Records", AccountType::Customer).await;
+    let boston = fixtures::role(&suite, &admin, &acme.id, "Boston").await;
+    let toronto = fixtures::role(&suite, &admin, &acme.id, "Toronto").await;
+    let chicago = fixtures::role(&suite, &admin, &acme.id, "Chicago").await;
+    let (bea, bea_token) = fixtures::member(&suite, &admin, &acme.id, "bea@records.test", false).await;
+    let (tom, tom_token) = fixtures::member(&suite, &admin, &acme.id, "tom@records.test", false).await;
+    let (carl, carl_token) = fixtures::member(&suite, &admin, &acme.id, "carl@records.test", false).await;
+    fixtures::add_to_role(&suite, &admin, &boston.id, &[&bea.id]).await;
+    fixtures::add_to_role(&suite, &admin, &toronto.id, &[&tom.id]).await;
+    fixtures::add_to_role(&suite, &admin, &chicago.id, &[&carl.id]).await;
+    for role in [&boston, &chicago] {
+        for operation in [ObjectOperation::Create, ObjectOperation::Update] {
+            support_access::grant(&suite, &admin, KB, support_access::role(&role.id), operation, Effect::Allow).await;
+        }
+    }
+    let boston_to_toronto = Target::Grantee(support_access::role(&toronto.id));
+    let boston_role = support_access::role(&boston.id);
+    support_access::default_record_rule(&suite, &admin, KB, boston_role, boston_to_toronto, &[RecordRight::Read]).await;
+    support_access::enable_record_permissions(&suite, &admin, KB).await;
+
+    let mut boston_articles = Vec::new();
+    for n in 1..=3 {
+        let body = "Connect to the office network first.";
+        let draft = draft(&format!("Boston guide {n}"), ArticleType::General, body, &["network"]);
+        boston_articles.push(create_article(&suite, &bea_token, draft).await.unwrap());
+    }
+    let boston_titles: Vec<String> = boston_articles.iter().map(|a| a.title.clone()).collect();
+    let chicago_article = create_article(
+        &suite,
+        &carl_token,
+        draft("Chicago notes", ArticleType::General, "Network printer.", &["printer"]),
+    )
+    .await
+    .unwrap();
+    create_article(&suite, &admin, draft("Staff notes", ArticleType::Faq, "Network status page.", &["status"]))
+        .await
+        .unwrap();
+
+    let by_title =
+        ListArticlesRequest { page_size: 2, order_by: ArticleOrderBy::TitleAsc.into(), ..Default::default() };
+    assert_eq!(list_titles(&suite, &tom_token, by_title.clone()).await, boston_titles, "Toronto: Boston's only");
+    assert_eq!(list_titles(&suite, &carl_token, by_title.clone()).await, ["Chicago notes"], "Chicago: its own");
+    let everything = list_titles(&suite, &admin, by_title).await;
+    assert_eq!(everything.len(), 5, "staff reach every article: {everything:?}");
+
+    let found = search(&suite, &tom_token, query("network")).await.unwrap();
+    let mut found: Vec<String> = found.into_iter().map(|(title, _)| title).collect();
+    found.sort();
+    assert_eq!(found, boston_titles, "search keeps to what Toronto reaches");
+    let popular = knowledge(&suite)
+        .list_popular_articles(authed(ListPopularArticlesRequest { page_size: 10, ..Default::default() }, &tom_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .articles;
+    assert_eq!(popular.len(), 3, "{popular:?}");
+    let request = ListTagsRequest { section: ListSection::KnowledgeBase.into(), ..Default::default() };
+    let tags_seen = tags(&suite).list_tags(authed(request, &tom_token)).await.unwrap().into_inner().tags;
+    let tags_seen: Vec<&str> = tags_seen.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tags_seen, ["network"], "tags of articles out of reach stay unseen");
+
+    let out_of_reach = chicago_article.id.clone();
+    assert_eq!(get(&suite, &tom_token, &out_of_reach).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(get(&suite, &bea_token, &out_of_reach).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(get(&suite, &carl_token, &out_of_reach).await.unwrap().title, "Chicago notes");
+    let mut kb = knowledge(&suite);
+    let like = LikeArticleRequest { article_id: out_of_reach.clone() };
+    assert_eq!(kb.like_article(authed(like, &tom_token)).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(comment(&suite, &tom_token, &out_of_reach, "Hi").await.unwrap_err().code(), Code::NotFound);
+    let carls_comment = comment(&suite, &carl_token, &out_of_reach, "Mind the toner.").await.unwrap();
+    let like = LikeArticleCommentRequest { comment_id: carls_comment.id.clone() };
+    assert_eq!(kb.like_article_comment(authed(like, &bea_token)).await.unwrap_err().code(), Code::NotFound);
+    let change = Article { id: out_of_reach.clone(), title: "Taken over".into(), ..Default::default() };
+    let request = UpdateArticleRequest { article: Some(change), update_mask: mask(&["title"]) };
+    assert_eq!(kb.update_article(authed(request, &bea_token)).await.unwrap_err().code(), Code::NotFound);
+
+    // A read-only column refuses edits, even of one's own article.
+    let read_only = ColumnAccessLevel::Read;
+    support_access::column(&suite, &admin, KB, "Title", support_access::role(&boston.id), read_only).await;
+    let own = Article {
+        id: boston_articles[0].id.clone(),
+        title: "Renamed".into(),
+        body: "New".into(),
+        ..Default::default()
+    };
+    let request = UpdateArticleRequest { article: Some(own.clone()), update_mask: mask(&["title"]) };
+    let refused = kb.update_article(authed(request, &bea_token)).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "COLUMN_READ_ONLY"));
+    let request = UpdateArticleRequest { article: Some(own), update_mask: mask(&["body"]) };
+    assert_eq!(kb.update_article(authed(request, &bea_token)).await.unwrap().into_inner().body, "New");
+
+    // Deleting an article also removes its record from access.
+    kb.delete_article(authed(DeleteArticleRequest { id: out_of_reach.clone(), etag: String::new() }, &admin))
+        .await
+        .unwrap();
+    assert_eq!(get(&suite, &carl_token, &out_of_reach).await.unwrap_err().code(), Code::NotFound);
 }

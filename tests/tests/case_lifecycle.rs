@@ -1,20 +1,31 @@
 //! The case status machine through the gateway (issue 6; seed 003 "Working with the
 //! portal Cases"): cancel, close and reopen with their exact effects, the staff table,
 //! messages refused on Closed cases while complaints are accepted on Closed and Canceled
-//! ones, and feedback only after a solution, with every move in the history.
+//! ones, and feedback only after a solution, with every move in the history; columns
+//! access hides are left out of cases and their history, and read-only ones refuse edits.
 
+#[path = "support/access.rs"]
+mod support_access;
 #[path = "support/case.rs"]
 mod support_case;
 
-use portal_proto::case::{
-    CancelCaseRequest, CaseClosureReason, CaseHistoryKind, CaseStatus, CloseCaseRequest, ListCaseHistoryRequest,
-    ListMessagesRequest, PostMessageRequest, ReopenCaseRequest, SetFeedbackRequest,
+use portal_proto::{
+    access::ColumnAccessLevel,
+    case::{
+        CancelCaseRequest, Case, CaseClosureReason, CaseHistoryKind, CaseStatus, CloseCaseRequest,
+        ListCaseHistoryRequest, ListCasesRequest, ListMessagesRequest, PostMessageRequest, ReopenCaseRequest,
+        SetFeedbackRequest, UpdateCaseRequest,
+    },
 };
-use portal_tests::{Suite, authed, suite_tests};
+use portal_tests::{Suite, authed, fixtures, suite_tests};
 use support_case::*;
 use tonic::Code;
 
-suite_tests!(portal_actions_have_the_seeds_effects, staff_moves_messages_complaints_and_feedback_follow_the_rules);
+suite_tests!(
+    portal_actions_have_the_seeds_effects,
+    staff_moves_messages_complaints_and_feedback_follow_the_rules,
+    hidden_columns_are_left_out_and_read_only_columns_refuse_edits
+);
 
 struct Setup {
     admin: String,
@@ -194,4 +205,74 @@ async fn staff_moves_messages_complaints_and_feedback_follow_the_rules(suite: Su
         entries.iter().map(|e| e.kind()).collect::<Vec<_>>(),
         [CaseHistoryKind::FeedbackSet, CaseHistoryKind::ComplaintPosted]
     );
+}
+
+fn update(case: Case, paths: &[&str]) -> UpdateCaseRequest {
+    let paths = paths.iter().map(|p| p.to_string()).collect();
+    UpdateCaseRequest { case: Some(case), update_mask: Some(prost_types::FieldMask { paths }) }
+}
+
+/// Seed 003 "Managing column permissions": a role of portal users with the subject
+/// read-only and "Modified on", the resolution time and the priority hidden. They read
+/// cases (one or in a list) without the hidden fields and their history without changes
+/// of them, may not edit the subject but may edit the tags; staff see and edit it all. A
+/// hidden satisfaction level cannot be rated either.
+async fn hidden_columns_are_left_out_and_read_only_columns_refuse_edits(suite: Suite) {
+    let s = setup(&suite).await;
+    let mut client = cases(&suite);
+    let admin = &s.admin;
+    let case = open_case(&suite, &s.token, &s.service_id, "Toner").await.unwrap();
+    let restricted = fixtures::role(&suite, admin, &case.organization_id, "Restricted").await;
+    fixtures::add_to_role(&suite, admin, &restricted.id, &[&case.author_user_id]).await;
+    let columns = [
+        ("Subject", ColumnAccessLevel::Read),
+        ("ModifiedOn", ColumnAccessLevel::Hidden),
+        ("ResolutionTime", ColumnAccessLevel::Hidden),
+        ("Priority", ColumnAccessLevel::Hidden),
+    ];
+    for (column, level) in columns {
+        support_access::column(&suite, admin, "Case", column, support_access::role(&restricted.id), level).await;
+    }
+
+    let shown = get_case(&suite, &s.token, &case.id).await.unwrap();
+    assert_eq!(shown.subject, "Toner", "read-only is still shown");
+    assert!(shown.update_time.is_none() && shown.resolution.is_none(), "{shown:?}");
+    assert!(shown.response.is_some() && shown.create_time.is_some(), "other columns stay: {shown:?}");
+    let listed = client.list_cases(authed(ListCasesRequest::default(), &s.token)).await.unwrap().into_inner().cases;
+    assert!(listed.len() == 1 && listed[0].update_time.is_none() && listed[0].resolution.is_none(), "{listed:?}");
+    let staff_view = get_case(&suite, admin, &case.id).await.unwrap();
+    assert!(staff_view.update_time.is_some() && staff_view.resolution.is_some());
+
+    let rename = Case { id: case.id.clone(), subject: "Renamed".into(), ..Default::default() };
+    let refused = client.update_case(authed(update(rename.clone(), &["subject"]), &s.token)).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "COLUMN_READ_ONLY"));
+    let tagged = Case { id: case.id.clone(), tags: vec!["urgent".into()], ..Default::default() };
+    let tagged = client.update_case(authed(update(tagged, &["tags"]), &s.token)).await.unwrap().into_inner();
+    assert_eq!((tagged.subject.as_str(), tagged.tags.as_slice()), ("Toner", ["urgent".to_owned()].as_slice()));
+    let reprioritized = Case { id: case.id.clone(), priority: 3, ..rename };
+    client.update_case(authed(update(reprioritized, &["subject", "priority"]), admin)).await.unwrap();
+
+    let history = |token: String| {
+        let mut client = cases(&suite);
+        let request = ListCaseHistoryRequest {
+            case_id: case.id.clone(),
+            kinds: vec![CaseHistoryKind::FieldsChanged.into()],
+            ..Default::default()
+        };
+        async move {
+            let entries = client.list_case_history(authed(request, &token)).await.unwrap().into_inner().entries;
+            let mut fields: Vec<String> = entries.into_iter().flat_map(|e| e.changes).map(|c| c.field).collect();
+            fields.sort();
+            fields
+        }
+    };
+    assert_eq!(history(admin.clone()).await, ["priority", "subject", "tags"]);
+    assert_eq!(history(s.token.clone()).await, ["subject", "tags"], "the priority change is hidden");
+
+    transition(&suite, admin, &case.id, CaseStatus::Resolved, CaseClosureReason::Unspecified).await.unwrap();
+    let user = support_access::user(&case.author_user_id);
+    support_access::column(&suite, admin, "Case", "SatisfactionLevel", user, ColumnAccessLevel::Hidden).await;
+    let rate = SetFeedbackRequest { id: case.id.clone(), satisfaction_level: 4, notes: String::new() };
+    let refused = client.set_feedback(authed(rate, &s.token)).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "COLUMN_HIDDEN"));
 }

@@ -10,7 +10,6 @@ use super::convert::{
 };
 use super::folders::stored_case_filter;
 use crate::{
-    case_access,
     cases::{CasePatch, CaseView, Cases, NewCase, normalize_tags},
     domain::{
         folders::Section,
@@ -153,8 +152,10 @@ fn position(case: &CaseView, key: &str) -> i64 {
 }
 
 impl CaseApi {
-    fn reply(&self, caller: &service_kit::Caller, view: CaseView) -> Response<pb::Case> {
-        Response::new(case_to_proto(view, case_access::is_staff(caller)))
+    /// The case as the caller may see it.
+    async fn reply(&self, caller: &service_kit::Caller, view: CaseView) -> Result<Response<pb::Case>, Status> {
+        let hidden = self.cases.access.hidden_fields(caller).await.map_err(status)?;
+        Ok(Response::new(case_to_proto(view, &hidden)))
     }
 
     async fn portal_action(
@@ -171,7 +172,7 @@ impl CaseApi {
         violations.finish()?;
         let view =
             self.cases.act(&request_caller, id, etag, Mover::Portal(action), comment, None).await.map_err(status)?;
-        Ok(self.reply(&request_caller, view))
+        self.reply(&request_caller, view).await
     }
 }
 
@@ -211,14 +212,14 @@ impl CaseService for CaseApi {
             tags: case.tags,
         };
         let view = self.cases.create(&caller, new, &request.request_id).await.map_err(status)?;
-        Ok(self.reply(&caller, view))
+        self.reply(&caller, view).await
     }
 
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let caller = caller(&request)?;
         required("id", &request.get_ref().id)?;
         let view = self.cases.get(&caller, &request.get_ref().id).await.map_err(status)?;
-        Ok(self.reply(&caller, view))
+        self.reply(&caller, view).await
     }
 
     async fn list_cases(
@@ -255,9 +256,9 @@ impl CaseService for CaseApi {
         } else {
             String::new()
         };
-        let staff = case_access::is_staff(&caller);
+        let hidden = self.cases.access.hidden_fields(&caller).await.map_err(status)?;
         Ok(Response::new(pb::ListCasesResponse {
-            cases: cases.into_iter().map(|c| case_to_proto(c, staff)).collect(),
+            cases: cases.into_iter().map(|c| case_to_proto(c, &hidden)).collect(),
             next_page_token,
         }))
     }
@@ -324,7 +325,7 @@ impl CaseService for CaseApi {
         }
         violations.finish()?;
         let view = self.cases.update(&caller, &case.id, &case.etag, patch).await.map_err(status)?;
-        Ok(self.reply(&caller, view))
+        self.reply(&caller, view).await
     }
 
     async fn cancel_case(&self, request: Request<pb::CancelCaseRequest>) -> Result<Response<pb::Case>, Status> {
@@ -363,7 +364,7 @@ impl CaseService for CaseApi {
         };
         let view =
             self.cases.act(&caller, &r.id, &r.etag, mover, &r.comment, Some(r.solution)).await.map_err(status)?;
-        Ok(self.reply(&caller, view))
+        self.reply(&caller, view).await
     }
 
     async fn set_feedback(&self, request: Request<pb::SetFeedbackRequest>) -> Result<Response<pb::Case>, Status> {
@@ -377,7 +378,7 @@ impl CaseService for CaseApi {
         check_length(&mut violations, "notes", &r.notes, 0, 4000);
         violations.finish()?;
         let view = self.cases.set_feedback(&caller, &r.id, r.satisfaction_level, r.notes).await.map_err(status)?;
-        Ok(self.reply(&caller, view))
+        self.reply(&caller, view).await
     }
 
     async fn list_case_history(
@@ -397,8 +398,9 @@ impl CaseService for CaseApi {
         let after = paging::position(&r.page_token)?;
         let mut entries = self.cases.history(&caller, &r.case_id, &kinds, after, limit + 1).await.map_err(status)?;
         let next_page_token = paging::next_page(&mut entries, limit, |e| (e.at, &e.id));
+        let hidden = self.cases.access.hidden_fields(&caller).await.map_err(status)?;
         Ok(Response::new(pb::ListCaseHistoryResponse {
-            entries: entries.into_iter().map(history_to_proto).collect(),
+            entries: entries.into_iter().map(|entry| history_to_proto(entry, &hidden)).collect(),
             next_page_token,
         }))
     }

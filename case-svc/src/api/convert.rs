@@ -9,6 +9,7 @@ use crate::{
     cases::CaseView,
     domain::{
         CaseError,
+        case_columns::HiddenFields,
         sla::{ClockState, TimeLeft},
         status::{CaseStatus, ClosureReason},
     },
@@ -323,13 +324,13 @@ fn clock_to_proto(view: &CaseView, kind: ClockKind) -> pb::SlaClock {
     }
 }
 
-/// A case as the caller sees it; staff-only fields are left empty for portal users.
-pub fn case_to_proto(view: CaseView, staff: bool) -> pb::Case {
+/// A case as the caller sees it: the fields they may not see are left empty.
+pub fn case_to_proto(view: CaseView, hidden: &HiddenFields) -> pb::Case {
     let response = clock_to_proto(&view, ClockKind::Response);
     let resolution = clock_to_proto(&view, ClockKind::Resolution);
     let c = view.case;
     let split = |text: &str| -> Vec<String> { text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect() };
-    pb::Case {
+    let mut case = pb::Case {
         id: c.id,
         number: c.number,
         subject: c.subject,
@@ -343,8 +344,8 @@ pub fn case_to_proto(view: CaseView, staff: bool) -> pb::Case {
         contact_id: c.contact_id,
         account_id: c.account_id,
         organization_id: c.organization_id,
-        owner_group_id: if staff { c.owner_group_id } else { String::new() },
-        assignee_user_id: if staff { c.assignee_user_id } else { String::new() },
+        owner_group_id: c.owner_group_id,
+        assignee_user_id: c.assignee_user_id,
         priority: c.priority,
         tags: split(&c.tags),
         response: Some(response),
@@ -365,6 +366,50 @@ pub fn case_to_proto(view: CaseView, staff: bool) -> pb::Case {
         create_time: Some(to_timestamp(c.created_at)),
         update_time: Some(to_timestamp(c.updated_at)),
         etag: c.version.to_string(),
+    };
+    for field in hidden.iter() {
+        clear_field(&mut case, field);
+    }
+    case
+}
+
+/// Empties one field of a case, by the name `domain::case_columns` gives it.
+fn clear_field(case: &mut pb::Case, field: &str) {
+    match field {
+        "subject" => case.subject.clear(),
+        "description" => case.description.clear(),
+        "category" => case.category = pb::CaseCategory::Unspecified.into(),
+        "service_item_id" => case.service_item_id.clear(),
+        "service_agreement_id" => case.service_agreement_id.clear(),
+        "service_agreement_candidate_ids" => case.service_agreement_candidate_ids.clear(),
+        "contact_id" => case.contact_id.clear(),
+        "account_id" => case.account_id.clear(),
+        "owner_group_id" => case.owner_group_id.clear(),
+        "assignee_user_id" => case.assignee_user_id.clear(),
+        "priority" => case.priority = 0,
+        "tags" => case.tags.clear(),
+        "response" => case.response = None,
+        "resolution" => case.resolution = None,
+        "first_response_time" => case.first_response_time = None,
+        "first_resolution_time" => case.first_resolution_time = None,
+        "actual_resolution_time" => case.actual_resolution_time = None,
+        "close_time" => case.close_time = None,
+        "closure_reason" => case.closure_reason = pb::CaseClosureReason::Unspecified.into(),
+        "solution" => case.solution.clear(),
+        "feedback.satisfaction_level" => {
+            if let Some(feedback) = &mut case.feedback {
+                feedback.satisfaction_level = 0;
+            }
+        }
+        "feedback.notes" => {
+            if let Some(feedback) = &mut case.feedback {
+                feedback.notes.clear();
+            }
+        }
+        "calendar_id" => case.calendar_id.clear(),
+        "create_time" => case.create_time = None,
+        "update_time" => case.update_time = None,
+        _ => {}
     }
 }
 
@@ -388,7 +433,8 @@ pub fn history_kind_to_store(value: i32) -> Option<&'static str> {
     HISTORY_KINDS.iter().find(|(_, k)| *k as i32 == value).map(|(s, _)| *s)
 }
 
-pub fn history_to_proto(entry: HistoryRecord) -> pb::CaseHistoryEntry {
+/// A history entry as the caller sees it: changes of fields they may not see are left out.
+pub fn history_to_proto(entry: HistoryRecord, hidden: &HiddenFields) -> pb::CaseHistoryEntry {
     let kind = HISTORY_KINDS.iter().find(|(s, _)| *s == entry.kind).map_or(pb::CaseHistoryKind::Unspecified, |k| k.1);
     let changes: Vec<[String; 3]> = serde_json::from_str(&entry.changes).unwrap_or_default();
     let sla_clock = match entry.sla_clock.as_str() {
@@ -407,6 +453,7 @@ pub fn history_to_proto(entry: HistoryRecord) -> pb::CaseHistoryEntry {
         closure_reason: reason_to_proto(&entry.closure_reason).into(),
         changes: changes
             .into_iter()
+            .filter(|[field, _, _]| !hidden.hides(field))
             .map(|[field, old_value, new_value]| pb::FieldChange { field, old_value, new_value })
             .collect(),
         comment: entry.comment,

@@ -4,6 +4,10 @@
 
 use service_kit::{ApiError, clock::Millis, db::DbError, error::Violation};
 
+/// The access-svc object that knowledge-base articles are (records of it when record
+/// permissions are enabled for it).
+pub const OBJECT_CODE: &str = "KnowledgeBase";
+
 /// The longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
 /// The longest article body, in characters.

@@ -4,6 +4,7 @@
 pub mod agreement_selection;
 pub mod attachments;
 pub mod calendar;
+pub mod case_columns;
 pub mod error;
 pub mod folders;
 pub mod knowledge;

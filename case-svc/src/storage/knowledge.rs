@@ -4,10 +4,24 @@
 //! parallel calls count once. The backend-specific full-text search lives in
 //! `knowledge_search`.
 
-use service_kit::{clock::Millis, db::Database, paging, secrets};
+use portal_proto::access::RecordFilter;
+use service_kit::{
+    access::{ListPredicate, list_predicate},
+    clock::Millis,
+    db::Database,
+    paging, secrets,
+};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use crate::domain::knowledge::{ArticleContent, ArticleFilter, ArticleOrder, KnowledgeError};
+use crate::domain::knowledge::{ArticleContent, ArticleFilter, ArticleOrder, KnowledgeError, OBJECT_CODE};
+
+/// The articles a reader reaches: every one, or those access's record filter matches
+/// (authored by the reader, or granted to them in the grant replica).
+#[derive(Debug, Clone)]
+pub enum Reach {
+    Every,
+    Matching(RecordFilter),
+}
 
 /// A value bound to a numbered placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +76,22 @@ impl Statement {
             };
         }
         Ok(query.fetch_all(connection).await?)
+    }
+
+    /// Keeps the articles (`a`) the reader reaches.
+    pub fn restrict(&mut self, reach: &Reach) -> Result<(), KnowledgeError> {
+        let Reach::Matching(filter) = reach else { return Ok(()) };
+        match list_predicate(filter, OBJECT_CODE, "a", "id", "created_by", self.binds.len() + 1)? {
+            ListPredicate::Everything => {}
+            ListPredicate::Nothing => {
+                self.push(" AND 1 = 0");
+            }
+            ListPredicate::Where(predicate) => {
+                self.binds.extend(predicate.params.into_iter().map(Bind::Text));
+                self.push(&format!(" AND ({})", predicate.sql));
+            }
+        }
+        Ok(())
     }
 
     /// Filters `a.*` (an article row) by `filter`.
@@ -449,6 +479,7 @@ impl KnowledgeStore {
     pub async fn list_articles(
         &self,
         reader: &str,
+        reach: &Reach,
         filters: &[ArticleFilter],
         order: ArticleOrder,
         after: Option<&Position>,
@@ -457,6 +488,7 @@ impl KnowledgeStore {
         let mut statement = Statement::new("");
         let reader = statement.text(reader);
         statement.push(&format!("SELECT {} FROM kb_articles a WHERE 1 = 1", article_columns(&reader, false)));
+        statement.restrict(reach)?;
         for filter in filters {
             statement.filter_articles(filter);
         }
@@ -698,10 +730,11 @@ impl KnowledgeStore {
         Ok(Change::Done(()))
     }
 
-    /// A page of the article tags in use starting with `prefix` (lowercase), most used
-    /// first, then by key.
+    /// A page of the tags in use on the articles the reader reaches, starting with
+    /// `prefix` (lowercase), most used first, then by key.
     pub async fn list_tags(
         &self,
+        reach: &Reach,
         prefix: &str,
         after: Option<&Position>,
         limit: i64,
@@ -711,8 +744,10 @@ impl KnowledgeStore {
         let pattern = statement.text(&format!("{escaped}%"));
         statement.push(&format!(
             "SELECT * FROM (SELECT t.tag_key, MIN(t.tag) AS tag, COUNT(*) AS usage_count FROM kb_article_tags t \
-             WHERE t.tag_key LIKE {pattern} ESCAPE '\\' GROUP BY t.tag_key) s WHERE 1 = 1"
+             JOIN kb_articles a ON a.id = t.article_id WHERE t.tag_key LIKE {pattern} ESCAPE '\\'"
         ));
+        statement.restrict(reach)?;
+        statement.push(" GROUP BY t.tag_key) s WHERE 1 = 1");
         if let Some(Position(values)) = after
             && let [Bind::Int(count), Bind::Text(key)] = values.as_slice()
         {

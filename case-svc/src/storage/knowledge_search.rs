@@ -11,7 +11,7 @@
 use service_kit::db::{Backend, Database};
 use sqlx::{AssertSqlSafe, Executor};
 
-use super::knowledge::{ArticleRecord, Keyset, KnowledgeStore, Position, Statement, article_columns};
+use super::knowledge::{ArticleRecord, Keyset, KnowledgeStore, Position, Reach, Statement, article_columns};
 use crate::domain::knowledge::{ArticleFilter, KnowledgeError};
 
 /// Creates the backend's search index if it is missing. Idempotent, and safe for
@@ -67,6 +67,7 @@ impl KnowledgeStore {
     pub async fn search_articles(
         &self,
         reader: &str,
+        reach: &Reach,
         words: &[String],
         filter: &ArticleFilter,
         after: Option<&Position>,
@@ -79,6 +80,7 @@ impl KnowledgeStore {
             "SELECT * FROM (SELECT {}, {score} AS score FROM kb_articles a WHERE {matches}",
             article_columns(&reader, true)
         ));
+        statement.restrict(reach)?;
         statement.filter_articles(filter);
         statement.push(") s WHERE 1 = 1");
         statement.page(&search_keyset(), after, limit);

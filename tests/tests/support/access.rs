@@ -6,10 +6,13 @@
 
 use portal_proto::access::{
     AccessQuery, CheckRequest, CheckResult, ColumnAccessLevel, ColumnGrant, CreateColumnGrantRequest,
-    CreateObjectOperationGrantRequest, DecisionLevel, DenialReason, Effect, Grantee, ObjectOperation,
-    ObjectOperationGrant, column_grant_service_client::ColumnGrantServiceClient, grantee::Subject,
-    object_operation_grant_service_client::ObjectOperationGrantServiceClient,
-    permission_service_client::PermissionServiceClient,
+    CreateDefaultRecordRuleRequest, CreateObjectOperationGrantRequest, DecisionLevel, DefaultRecordRule,
+    DefaultRecordRuleTarget, DenialReason, Effect, Grantee, ListPortalObjectsRequest, ObjectOperation,
+    ObjectOperationGrant, PortalObject, RecordRight, UpdatePortalObjectRequest,
+    column_grant_service_client::ColumnGrantServiceClient,
+    default_record_rule_service_client::DefaultRecordRuleServiceClient, default_record_rule_target::Target,
+    grantee::Subject, object_operation_grant_service_client::ObjectOperationGrantServiceClient,
+    permission_service_client::PermissionServiceClient, portal_object_service_client::PortalObjectServiceClient,
 };
 use portal_tests::{Mode, Suite, authed};
 use service_kit::{
@@ -74,6 +77,45 @@ pub async fn column(
         ))
         .await
         .expect("create the column grant")
+        .into_inner()
+}
+
+/// Turns record permissions on for portal object `object`.
+pub async fn enable_record_permissions(suite: &Suite, admin: &str, object: &str) {
+    let mut objects = PortalObjectServiceClient::new(suite.channel());
+    let request = ListPortalObjectsRequest { code: object.into(), ..Default::default() };
+    let listed = objects.list_portal_objects(authed(request, admin)).await.unwrap().into_inner();
+    let found = listed.portal_objects.into_iter().next().unwrap_or_else(|| panic!("{object} is on the portal"));
+    let update = UpdatePortalObjectRequest {
+        portal_object: Some(PortalObject { record_permissions_enabled: true, ..found }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["record_permissions_enabled".into()] }),
+    };
+    objects.update_portal_object(authed(update, admin)).await.expect("enable record permissions");
+}
+
+/// A default record rule: records of `object` that `author` creates give `target` `rights`.
+pub async fn default_record_rule(
+    suite: &Suite,
+    admin: &str,
+    object: &str,
+    author: Grantee,
+    target: Target,
+    rights: &[RecordRight],
+) -> DefaultRecordRule {
+    let rule = DefaultRecordRule {
+        object_code: object.into(),
+        author: Some(author),
+        target: Some(DefaultRecordRuleTarget { target: Some(target) }),
+        rights: rights.iter().map(|r| *r as i32).collect(),
+        ..Default::default()
+    };
+    DefaultRecordRuleServiceClient::new(suite.channel())
+        .create_default_record_rule(authed(
+            CreateDefaultRecordRuleRequest { default_record_rule: Some(rule), request_id: String::new() },
+            admin,
+        ))
+        .await
+        .expect("create the default record rule")
         .into_inner()
 }
 
