@@ -97,6 +97,14 @@ impl CaseAccess {
         }
     }
 
+    /// Removes a case that was never stored from access. A failure is logged, not returned:
+    /// the record names nothing and grants nothing.
+    pub async fn unregister(&self, case_id: &str) {
+        if let Err(error) = self.client.unregister_record(CASE_OBJECT, case_id).await {
+            tracing::warn!(%error, case_id, "an unstored case's access record was not removed");
+        }
+    }
+
     /// Adds the caller's record filter to a case query, with the ways into it a list
     /// reads by index; false when the caller may read no case at all.
     pub async fn restrict(&self, caller: &Caller, query: &mut CaseQuery) -> Result<bool, CaseError> {

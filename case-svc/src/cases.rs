@@ -358,10 +358,23 @@ impl Cases {
         let change =
             CaseChange { history: vec![history(&case, now, &caller.user_id, "created")], ..Default::default() };
         let width = usize::try_from(settings.number_width).unwrap_or(5);
-        let case =
-            self.store.insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id).await?;
+        // Access hears of the case before it is stored, so no stored case is ever unknown to
+        // access (an insert that fails leaves an access record that names nothing, removed
+        // when it can be).
         self.access.register(&case).await?;
-        self.view(case).await
+        let id = case.id.clone();
+        let stored = match self
+            .store
+            .insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id)
+            .await
+        {
+            Ok(stored) => stored,
+            Err(error) => {
+                self.access.unregister(&id).await;
+                return Err(error);
+            }
+        };
+        self.view(stored).await
     }
 
     /// Starts both clocks from the case's registration.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use portal_proto::access::ObjectOperation;
-use service_kit::{ApiError, Caller, access::AccessClient, clock::Clock, db::Database};
+use service_kit::{ApiError, Caller, access::AccessClient, clock::Clock, db::Database, secrets};
 
 use crate::{
     directory::Directory,
@@ -92,12 +92,12 @@ impl ArticleAccess {
         }
     }
 
-    /// Removes a deleted article's record and grants from access. The article is gone
-    /// whatever happens here, so a failure is logged, not returned: a leftover record
-    /// names nothing and grants nothing.
+    /// Removes an article that is gone (or was never stored) from access, with its
+    /// grants. A failure is logged, not returned: a leftover record names nothing and
+    /// grants nothing.
     pub async fn unregister(&self, article_id: &str) {
         if let Err(error) = self.client.unregister_record(OBJECT_CODE, article_id).await {
-            tracing::warn!(%error, article_id, "a deleted article's access record was not removed");
+            tracing::warn!(%error, article_id, "the access record of an article that is gone was not removed");
         }
     }
 }
@@ -179,11 +179,21 @@ impl KnowledgeBase {
         self.access.require(caller, ObjectOperation::Create).await?;
         let now = self.clock.now();
         let key = RequestKey { user_id: &caller.user_id, kind: "article", request_id };
-        let id = match self.store.insert_article(content, &caller.user_id, key, now, now - DAY_MS).await? {
-            Created::New(id) | Created::Earlier(id) => id,
+        // Access hears of the article before it is stored, so no stored article is ever
+        // unknown to access; what a failed or repeated insert leaves there names nothing.
+        let new_id = secrets::new_id();
+        self.access.register(&new_id, &caller.user_id).await?;
+        let id = match self.store.insert_article(&new_id, content, &caller.user_id, key, now, now - DAY_MS).await {
+            Ok(Created::New(id)) => id,
+            Ok(Created::Earlier(id)) => {
+                self.access.unregister(&new_id).await;
+                id
+            }
+            Err(error) => {
+                self.access.unregister(&new_id).await;
+                return Err(error);
+            }
         };
-        // A retry (same request id) registers an article a failed first call left unregistered.
-        self.access.register(&id, &caller.user_id).await?;
         self.store.article(&id, &caller.user_id).await?.ok_or_else(|| article_not_found(&id))
     }
 

@@ -389,22 +389,22 @@ impl KnowledgeStore {
     /// Writes a new article with its tags, unless `key` was used before.
     pub async fn insert_article(
         &self,
+        id: &str,
         content: &ArticleContent,
         author: &str,
         key: RequestKey<'_>,
         now: Millis,
         expired_before: Millis,
     ) -> Result<Created, KnowledgeError> {
-        let id = secrets::new_id();
         let mut tx = self.db.pool.begin().await?;
-        if let Some(earlier) = Self::claim_request_id(&mut tx, key, &id, now, expired_before).await? {
+        if let Some(earlier) = Self::claim_request_id(&mut tx, key, id, now, expired_before).await? {
             return Ok(Created::Earlier(earlier));
         }
         sqlx::query(
             "INSERT INTO kb_articles (id, title, title_key, article_type, body, tags, created_by, created_at, \
              modified_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(&content.title)
         .bind(content.title_key())
         .bind(content.article_type.code())
@@ -414,9 +414,9 @@ impl KnowledgeStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        Self::insert_tags(&mut tx, &id, &content.tags).await?;
+        Self::insert_tags(&mut tx, id, &content.tags).await?;
         tx.commit().await?;
-        Ok(Created::New(id))
+        Ok(Created::New(id.to_owned()))
     }
 
     async fn insert_tags(
