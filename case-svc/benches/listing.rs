@@ -61,10 +61,13 @@ SELECT md5('case' || n), 'CS-' || lpad(n::text, 7, '0'), 'cs-' || lpad(n::text, 
        1767225600000 + n * 30000 + 3600000, 1, 1767225600000 + n * 30000, 1767225600000 + n * 30000 + 3600000
 FROM generate_series(1::bigint, 1000000) AS n";
 
-/// Organization-wide visibility for the first 500 organizations.
+/// Organization-wide visibility for the first 500 organizations, with each case's creation
+/// time next to its grant as case-svc keeps it (`storage::grant_order`).
 const SEED_GRANTS: &str = "
-INSERT INTO access_record_grants (grant_id, object_code, record_id, grantee_key, can_read, can_edit, can_delete)
-SELECT md5('grant' || n), 'Case', md5('case' || n), 'r:org-' || lpad((n % 10000 / 10)::text, 4, '0'), 1, 0, 0
+INSERT INTO access_record_grants (grant_id, object_code, record_id, grantee_key, can_read, can_edit, can_delete,
+    record_created_at)
+SELECT md5('grant' || n), 'Case', md5('case' || n), 'r:org-' || lpad((n % 10000 / 10)::text, 4, '0'), 1, 0, 0,
+       1767225600000 + n * 30000
 FROM generate_series(1::bigint, 1000000) AS n WHERE n % 10000 / 10 < 500";
 
 /// Access's answers for portal users: the record filter access-svc computes for a portal

@@ -9,7 +9,12 @@
 //! organization-wide visibility is a grant). Lists push access's record filter into SQL
 //! over the grant replica, so they are filtered and paginated in the database.
 
-use portal_proto::access::ObjectOperation;
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
+
+use portal_proto::access::{ObjectOperation, RecordRight};
 use service_kit::{
     ApiError, Caller, CallerKind,
     access::{AccessClient, ListPredicate, granted_records, hidden_columns, list_predicate},
@@ -17,15 +22,13 @@ use service_kit::{
 };
 
 use crate::{
-    domain::{CaseError, case_columns::HiddenFields},
+    domain::{CASE_OBJECT, CaseError, case_columns::HiddenFields},
     storage::{
         CaseRecord,
         cases::{Bind, CaseQuery},
+        grant_order,
     },
 };
-
-/// The access-svc object that cases are.
-pub const CASE_OBJECT: &str = "Case";
 
 /// The operations a use case asks for.
 pub use portal_proto::access::ObjectOperation as Operation;
@@ -47,6 +50,8 @@ pub fn may_manage_reference_data(caller: &Caller) -> bool {
 pub struct CaseAccess {
     client: AccessClient,
     database: Database,
+    /// The replica revision whose grants last had their cases' creation times filled.
+    ordered_revision: Arc<AtomicI64>,
 }
 
 fn api(error: ApiError) -> CaseError {
@@ -55,7 +60,7 @@ fn api(error: ApiError) -> CaseError {
 
 impl CaseAccess {
     pub fn new(client: AccessClient, database: Database) -> Self {
-        Self { client, database }
+        Self { client, database, ordered_revision: Arc::new(AtomicI64::new(-1)) }
     }
 
     /// Refuses a caller who may not register cases.
@@ -111,7 +116,12 @@ impl CaseAccess {
         let answer =
             self.client.record_filter(&caller.user_id, CASE_OBJECT, ObjectOperation::Read).await.map_err(api)?;
         let filter = answer.filter.unwrap_or_default();
-        self.client.sync(&self.database, CASE_OBJECT, filter.min_grants_revision).await.map_err(api)?;
+        let revision = self.client.sync(&self.database, CASE_OBJECT, filter.min_grants_revision).await.map_err(api)?;
+        // An unfiltered list in creation order reads granted cases in that order from the
+        // replica's index; any other list fetches the granted cases and sorts them.
+        let in_creation_order = query.order_key == "created_at"
+            && query.conditions.is_empty()
+            && matches!(filter.required_right(), RecordRight::Read | RecordRight::Unspecified);
         let first = query.binds.len() + 1;
         match list_predicate(&filter, CASE_OBJECT, "cases", "id", "author_user_id", first).map_err(api)? {
             ListPredicate::Everything => Ok(true),
@@ -124,7 +134,11 @@ impl CaseAccess {
                         filter.author_user_ids.iter().map(|a| query.bind(Bind::Text(a.clone()))).collect();
                     query.ways.push(format!("cases WHERE author_user_id IN ({})", authors.join(", ")));
                 }
-                if let Some(granted) = granted_records(&filter, CASE_OBJECT, query.binds.len() + 1) {
+                if in_creation_order && !filter.grantee_keys.is_empty() {
+                    self.fill_creation_times(revision).await?;
+                    let ways = grant_order::granted_ways(query, CASE_OBJECT, &filter.grantee_keys);
+                    query.ways.extend(ways);
+                } else if let Some(granted) = granted_records(&filter, CASE_OBJECT, query.binds.len() + 1) {
                     query.binds.extend(granted.params.into_iter().map(Bind::Text));
                     query.ways.push(format!(
                         "cases JOIN ({}) AS granted ON granted.record_id = cases.id WHERE 1 = 1",
@@ -134,5 +148,16 @@ impl CaseAccess {
                 Ok(true)
             }
         }
+    }
+
+    /// Fills the creation times of the grants the replica received since the last fill
+    /// (once per revision and process; a time still missing only slows a list down).
+    async fn fill_creation_times(&self, revision: i64) -> Result<(), CaseError> {
+        if self.ordered_revision.load(Ordering::Acquire) == revision {
+            return Ok(());
+        }
+        grant_order::fill(&self.database, CASE_OBJECT).await?;
+        self.ordered_revision.store(revision, Ordering::Release);
+        Ok(())
     }
 }

@@ -26,6 +26,16 @@ suite_tests!(
 );
 
 async fn list_all(suite: &Suite, token: &str, filter: CaseFilter, page_size: i32) -> (Vec<String>, usize) {
+    list_in_order(suite, token, filter, page_size, CaseOrderBy::CreateTimeAsc).await
+}
+
+async fn list_in_order(
+    suite: &Suite,
+    token: &str,
+    filter: CaseFilter,
+    page_size: i32,
+    order: CaseOrderBy,
+) -> (Vec<String>, usize) {
     let mut client = cases(suite);
     let mut numbers = Vec::new();
     let mut page_token = String::new();
@@ -35,7 +45,7 @@ async fn list_all(suite: &Suite, token: &str, filter: CaseFilter, page_size: i32
             page_size,
             page_token: page_token.clone(),
             filter: Some(filter.clone()),
-            order_by: CaseOrderBy::CreateTimeAsc.into(),
+            order_by: order.into(),
             ..Default::default()
         };
         let page = client.list_cases(authed(request, token)).await.unwrap().into_inner();
@@ -140,5 +150,16 @@ async fn organization_wide_visibility_lists_colleagues_cases_once_across_pages(s
     for (token, page_size) in [(&carl, 2), (&ann, 3), (&carl, 10)] {
         assert_eq!(list_all(&suite, token, CaseFilter::default(), page_size).await.0, acme);
     }
+    // Newest first (the default order, read from the grants' index), across pages.
+    let newest_first: Vec<String> = acme.iter().rev().cloned().collect();
+    for order in [CaseOrderBy::Unspecified, CaseOrderBy::CreateTimeDesc] {
+        assert_eq!(list_in_order(&suite, &carl, CaseFilter::default(), 2, order).await.0, newest_first);
+    }
+    // Another order, or a filter, reads the granted cases the other way: the same cases.
+    let mut by_number = list_in_order(&suite, &carl, CaseFilter::default(), 2, CaseOrderBy::NumberDesc).await.0;
+    by_number.reverse();
+    assert_eq!(by_number, acme);
+    let open = CaseFilter { statuses: vec![CaseStatus::New.into()], ..Default::default() };
+    assert_eq!(list_all(&suite, &carl, open, 2).await.0, acme);
     assert_eq!(list_all(&suite, &bob, CaseFilter::default(), 2).await.0, [globex]);
 }

@@ -13,3 +13,6 @@ pub mod sla;
 pub mod status;
 
 pub use error::CaseError;
+
+/// The access-svc object that cases are.
+pub const CASE_OBJECT: &str = "Case";

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use super::{Store, knowledge::TagRecord, outbox::OutboxMail};
 use crate::domain::{
-    CaseError,
+    CASE_OBJECT, CaseError,
     numbering::case_number,
     sla::{ClockState, SlaClock},
 };
@@ -322,6 +322,7 @@ impl Store {
         Store::write_tags(&mut tx, &case).await?;
         Store::write_change(&mut tx, change).await?;
         Store::remember_create(&mut tx, caller_id, "case", request_id, &case.id, case.created_at).await?;
+        super::grant_order::case_stored(&mut tx, CASE_OBJECT, &case.id, case.created_at).await?;
         tx.commit().await?;
         Ok(case)
     }

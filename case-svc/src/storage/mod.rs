@@ -6,6 +6,7 @@ pub mod calendars;
 pub mod cases;
 pub mod catalog;
 pub mod folders;
+pub mod grant_order;
 pub mod knowledge;
 pub mod knowledge_search;
 pub mod messages;
