@@ -39,6 +39,19 @@ fn script() -> PathBuf {
 }
 
 impl SmtpServer {
+    /// Points an in-process suite's mail at this server, with quick retries (1 s, at most
+    /// 2 s) and a 100 ms outbox poll so that tests do not wait long, sending as `from`.
+    pub fn deliver_here(&self, mail: &mut service_kit::config::MailConfig, from: &str) {
+        mail.delivery = service_kit::config::MailDelivery::Smtp;
+        mail.smtp_host = "127.0.0.1".into();
+        mail.smtp_port = self.port;
+        mail.smtp_timeout_ms = 2_000;
+        mail.retry_initial_seconds = 1;
+        mail.retry_max_seconds = 2;
+        mail.poll_interval_ms = 100;
+        mail.from_address = from.into();
+    }
+
     /// Starts a server recording into `dir` on `port` (0: any free port).
     pub fn start(dir: &Path, port: u16, delay_ms: u64) -> Self {
         let mut child = Command::new("python3")

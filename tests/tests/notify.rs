@@ -20,7 +20,7 @@ use portal_tests::{
 use service_kit::{
     Caller, Shutdown,
     clock::Clock,
-    config::{MailDelivery, PortalConfig},
+    config::PortalConfig,
     runner,
     upstream::{self, SignAs, Upstream},
 };
@@ -48,24 +48,16 @@ impl Drop for StopOnDrop {
     }
 }
 
-fn quick_retries(config: &mut PortalConfig, smtp_port: u16) {
-    config.mail.delivery = MailDelivery::Smtp;
-    config.mail.smtp_host = "127.0.0.1".into();
-    config.mail.smtp_port = smtp_port;
-    config.mail.smtp_timeout_ms = 2_000;
+fn quick_retries(config: &mut PortalConfig, smtp: &SmtpServer) {
+    smtp.deliver_here(&mut config.mail, "portal-sender@portal.test");
     config.mail.lease_seconds = 20;
-    config.mail.retry_initial_seconds = 1;
-    config.mail.retry_max_seconds = 2;
-    config.mail.poll_interval_ms = 100;
-    config.mail.from_address = "portal-sender@portal.test".into();
 }
 
 impl MailSuite {
     async fn start(mode: Mode, backend: Backend) -> Option<Self> {
         let smtp_dir = tempfile::tempdir().expect("temporary folder");
         let smtp = SmtpServer::start(smtp_dir.path(), 0, 0);
-        let port = smtp.port;
-        let suite = Suite::start_with(mode, backend, Clock::system(), |c| quick_retries(c, port)).await?;
+        let suite = Suite::start_with(mode, backend, Clock::system(), |c| quick_retries(c, &smtp)).await?;
         let key = service_kit::assertion::AssertionKey::new(suite.config.assertion.secret.as_bytes(), 60_000);
         let (upstream, replica) = match mode {
             Mode::Distributed => {

@@ -15,10 +15,7 @@ use portal_tests::{
     Backend, Mode, Suite, authed,
     smtp::{Received, SmtpServer},
 };
-use service_kit::{
-    clock::Clock,
-    config::{LicenceProductConfig, MailDelivery},
-};
+use service_kit::{clock::Clock, config::LicenceProductConfig};
 use tonic::{Code, Status};
 
 /// The public base URL every link must be built from.
@@ -62,16 +59,8 @@ impl LinkSuite {
     pub async fn start(mode: Mode, backend: Backend, clock: Clock) -> Option<Self> {
         let smtp_dir = tempfile::tempdir().expect("temporary folder");
         let smtp = SmtpServer::start(smtp_dir.path(), 0, 0);
-        let port = smtp.port;
         let suite = Suite::start_with(mode, backend, clock, |config| {
-            config.mail.delivery = MailDelivery::Smtp;
-            config.mail.smtp_host = "127.0.0.1".into();
-            config.mail.smtp_port = port;
-            config.mail.smtp_timeout_ms = 2_000;
-            config.mail.retry_initial_seconds = 1;
-            config.mail.retry_max_seconds = 2;
-            config.mail.poll_interval_ms = 100;
-            config.mail.from_address = "fallback-sender@portal.test".into();
+            smtp.deliver_here(&mut config.mail, "fallback-sender@portal.test");
             config.licences.push(LicenceProductConfig {
                 id: ONE_SEAT.into(),
                 display_name: "One-seat portal".into(),
