@@ -117,11 +117,11 @@ impl CaseAccess {
             self.client.record_filter(&caller.user_id, CASE_OBJECT, ObjectOperation::Read).await.map_err(api)?;
         let filter = answer.filter.unwrap_or_default();
         let revision = self.client.sync(&self.database, CASE_OBJECT, filter.min_grants_revision).await.map_err(api)?;
-        // An unfiltered list in creation order reads granted cases in that order from the
-        // replica's index; any other list fetches the granted cases and sorts them.
+        // A list in creation order reads granted cases in that order from the replica's
+        // index; a list in another order fetches the granted cases and sorts them.
         let in_creation_order = query.order_key == "created_at"
-            && query.conditions.is_empty()
             && matches!(filter.required_right(), RecordRight::Read | RecordRight::Unspecified);
+        let filtered = !query.conditions.is_empty();
         let first = query.binds.len() + 1;
         match list_predicate(&filter, CASE_OBJECT, "cases", "id", "author_user_id", first).map_err(api)? {
             ListPredicate::Everything => Ok(true),
@@ -136,7 +136,7 @@ impl CaseAccess {
                 }
                 if in_creation_order && !filter.grantee_keys.is_empty() {
                     self.fill_creation_times(revision).await?;
-                    let ways = grant_order::granted_ways(query, CASE_OBJECT, &filter.grantee_keys);
+                    let ways = grant_order::granted_ways(query, CASE_OBJECT, &filter.grantee_keys, filtered);
                     query.ways.extend(ways);
                 } else if let Some(granted) = granted_records(&filter, CASE_OBJECT, query.binds.len() + 1) {
                     query.binds.extend(granted.params.into_iter().map(Bind::Text));

@@ -46,9 +46,13 @@ pub async fn fill(database: &Database, object_code: &str) -> Result<(), CaseErro
 }
 
 /// The ways into the cases that grants to `grantee_keys` let the caller read, for a list in
-/// creation order (`query`'s direction, position and limit): the page of grants whose time
-/// is known, read in order from the index, and the grants whose time is not known yet.
-pub fn granted_ways(query: &mut CaseQuery, object_code: &str, grantee_keys: &[String]) -> [String; 2] {
+/// creation order (`query`'s direction, position and limit): the grants whose time is
+/// known, read in order from the index, and the grants whose time is not known yet.
+/// Unless the list is `filtered` (conditions besides the record filter), the first way
+/// takes just the page of grants; otherwise it joins the grants in order on the creation
+/// time as well as the id, so that the list's order is the grants' order and the database
+/// can stop once the page is full.
+pub fn granted_ways(query: &mut CaseQuery, object_code: &str, grantee_keys: &[String], filtered: bool) -> [String; 2] {
     let object = query.bind(Bind::Text(object_code.to_owned()));
     let keys: Vec<String> = grantee_keys.iter().map(|key| query.bind(Bind::Text(key.clone()))).collect();
     let keys = keys.join(", ");
@@ -65,12 +69,19 @@ pub fn granted_ways(query: &mut CaseQuery, object_code: &str, grantee_keys: &[St
         }
         None => String::new(),
     };
-    let sorted = format!(
-        "cases WHERE cases.id IN (SELECT page.record_id FROM (SELECT DISTINCT g.record_created_at, g.record_id \
-         FROM access_record_grants g WHERE {granted} AND g.record_created_at IS NOT NULL{after} \
-         ORDER BY g.record_created_at {direction}, g.record_id {direction} LIMIT {}) AS page)",
-        query.limit
+    let in_order = format!(
+        "SELECT DISTINCT g.record_created_at, g.record_id FROM access_record_grants g \
+         WHERE {granted} AND g.record_created_at IS NOT NULL{after} \
+         ORDER BY g.record_created_at {direction}, g.record_id {direction}"
     );
+    let sorted = if filtered {
+        format!(
+            "cases JOIN ({in_order}) AS sorted \
+             ON sorted.record_id = cases.id AND sorted.record_created_at = cases.created_at WHERE 1 = 1"
+        )
+    } else {
+        format!("cases WHERE cases.id IN (SELECT page.record_id FROM ({in_order} LIMIT {}) AS page)", query.limit)
+    };
     let unsorted = format!(
         "cases JOIN (SELECT DISTINCT g.record_id FROM access_record_grants g \
          WHERE {granted} AND g.record_created_at IS NULL) AS unsorted ON unsorted.record_id = cases.id WHERE 1 = 1"
