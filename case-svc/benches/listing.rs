@@ -11,7 +11,8 @@
 //! the typed filter, the record filter from access (answered in process by a stand-in that
 //! returns what access-svc computes for a portal user: the user as author, the user's,
 //! organization's and all-external-users' grantee keys), the replica sync check, the SQL,
-//! the SLA views, the column mask (the stand-in hides nothing) and the answer's encoding.
+//! the SLA views, the column mask (from the record filter's answer; the stand-in hides
+//! nothing) and the answer's encoding.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,6 @@ use case_svc::storage::calendars::CalendarDefinition;
 use criterion::Criterion;
 use portal_proto::{
     access::{
-        CheckRequest, CheckResponse, CheckResult, ColumnAccessLevel, ColumnMask, DecisionLevel,
         PullRecordGrantChangesRequest, PullRecordGrantChangesResponse, RecordFilter, RecordFilterMode,
         RecordFilterRequest, RecordFilterResponse, RecordRight,
         access_internal_service_server::{AccessInternalService, AccessInternalServiceServer},
@@ -94,19 +94,6 @@ impl AccessInternalService for AccessStandIn {
                 ..Default::default()
             }),
             column_mask: None,
-        }))
-    }
-
-    /// Reading cases is allowed with nothing hidden (lists ask for the column mask).
-    async fn check(&self, _request: Request<CheckRequest>) -> Result<Response<CheckResponse>, Status> {
-        let mask = ColumnMask { other_columns: ColumnAccessLevel::Read.into(), ..Default::default() };
-        Ok(Response::new(CheckResponse {
-            result: Some(CheckResult {
-                allowed: true,
-                decided_level: DecisionLevel::Column.into(),
-                column_mask: Some(mask),
-                ..Default::default()
-            }),
         }))
     }
 

@@ -111,10 +111,13 @@ impl CaseAccess {
     }
 
     /// Adds the caller's record filter to a case query, with the ways into it a list
-    /// reads by index; false when the caller may read no case at all.
-    pub async fn restrict(&self, caller: &Caller, query: &mut CaseQuery) -> Result<bool, CaseError> {
+    /// reads by index, and returns the fields hidden from the caller on every case it
+    /// selects (access answers the record filter with the column mask); `None` when the
+    /// caller may read no case at all.
+    pub async fn restrict(&self, caller: &Caller, query: &mut CaseQuery) -> Result<Option<HiddenFields>, CaseError> {
         let answer =
             self.client.record_filter(&caller.user_id, CASE_OBJECT, ObjectOperation::Read).await.map_err(api)?;
+        let hidden = HiddenFields::new(hidden_columns(answer.column_mask.as_ref()), is_staff(caller));
         let filter = answer.filter.unwrap_or_default();
         let revision = self.client.sync(&self.database, CASE_OBJECT, filter.min_grants_revision).await.map_err(api)?;
         // A list in creation order reads granted cases in that order from the replica's
@@ -124,8 +127,8 @@ impl CaseAccess {
         let filtered = !query.conditions.is_empty();
         let first = query.binds.len() + 1;
         match list_predicate(&filter, CASE_OBJECT, "cases", "id", "author_user_id", first).map_err(api)? {
-            ListPredicate::Everything => Ok(true),
-            ListPredicate::Nothing => Ok(false),
+            ListPredicate::Everything => Ok(Some(hidden)),
+            ListPredicate::Nothing => Ok(None),
             ListPredicate::Where(predicate) => {
                 query.binds.extend(predicate.params.into_iter().map(Bind::Text));
                 query.conditions.push(predicate.sql);
@@ -145,7 +148,7 @@ impl CaseAccess {
                         granted.sql
                     ));
                 }
-                Ok(true)
+                Ok(Some(hidden))
             }
         }
     }

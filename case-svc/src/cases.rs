@@ -17,7 +17,7 @@ use crate::{
         CaseError,
         agreement_selection::Selection,
         calendar::WorkingCalendar,
-        case_columns::{FEEDBACK_NOTES, SATISFACTION_LEVEL, column_of},
+        case_columns::{FEEDBACK_NOTES, HiddenFields, SATISFACTION_LEVEL, column_of},
         sla::{ClockState, SlaClock, TimeLeft},
         status::{self, CaseStatus, ClockEffect, Mover, Transition},
     },
@@ -441,11 +441,16 @@ impl Cases {
         self.view(case).await
     }
 
-    /// A page of the cases the caller may read; `query` holds the typed filters.
-    pub async fn list(&self, caller: &Caller, mut query: CaseQuery) -> Result<Vec<CaseView>, CaseError> {
-        if !self.access.restrict(caller, &mut query).await? {
-            return Ok(Vec::new());
-        }
+    /// A page of the cases the caller may read, with the fields hidden from them on every
+    /// case; `query` holds the typed filters.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut query: CaseQuery,
+    ) -> Result<(Vec<CaseView>, HiddenFields), CaseError> {
+        let Some(hidden) = self.access.restrict(caller, &mut query).await? else {
+            return Ok((Vec::new(), HiddenFields::default()));
+        };
         let cases = self.store.list_cases(&query).await?;
         // A page's cases share few calendars: load each once, not once per case.
         let mut calendars: HashMap<String, WorkingCalendar> = HashMap::new();
@@ -457,7 +462,7 @@ impl Cases {
             let calendar = &calendars[&case.calendar_id];
             views.push(self.view_on(case, calendar));
         }
-        Ok(views)
+        Ok((views, hidden))
     }
 
     /// A page of the tags on the cases the caller may read that start with `prefix`,
@@ -470,7 +475,7 @@ impl Cases {
         limit: i64,
     ) -> Result<Vec<TagRecord>, CaseError> {
         let mut query = CaseQuery::default();
-        if !self.access.restrict(caller, &mut query).await? {
+        if self.access.restrict(caller, &mut query).await?.is_none() {
             return Ok(Vec::new());
         }
         self.store.case_tags(&query, &prefix.trim().to_lowercase(), after, limit).await

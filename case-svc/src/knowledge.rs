@@ -6,7 +6,13 @@
 use std::collections::HashMap;
 
 use portal_proto::access::ObjectOperation;
-use service_kit::{ApiError, Caller, access::AccessClient, clock::Clock, db::Database, secrets};
+use service_kit::{
+    ApiError, Caller,
+    access::{AccessClient, hidden_columns},
+    clock::Clock,
+    db::Database,
+    secrets,
+};
 
 use crate::{
     directory::Directory,
@@ -48,7 +54,7 @@ impl ArticleAccess {
     /// The article columns hidden from `caller` by column grants (HIDDEN level).
     pub async fn hidden_columns(&self, caller: &Caller) -> Result<Vec<String>, KnowledgeError> {
         let result = self.client.check(&caller.user_id, OBJECT_CODE, ObjectOperation::Read, None, &[]).await?;
-        Ok(result.column_mask.map(|mask| mask.hidden_column_codes).unwrap_or_default())
+        Ok(hidden_columns(result.column_mask.as_ref()).to_vec())
     }
 
     /// As [`Self::allows`], refusing with PERMISSION_DENIED and access's reason.
@@ -75,12 +81,14 @@ impl ArticleAccess {
     }
 
     /// Which articles `caller` reaches in a list, from access's record filter (the grant
-    /// replica brought up to date with it first).
-    pub async fn reach(&self, caller: &Caller) -> Result<Reach, KnowledgeError> {
+    /// replica brought up to date with it first), and the columns hidden from them on every
+    /// one (access answers the filter with the column mask).
+    pub async fn reach(&self, caller: &Caller) -> Result<(Reach, Vec<String>), KnowledgeError> {
         let answer = self.client.record_filter(&caller.user_id, OBJECT_CODE, ObjectOperation::Read).await?;
+        let hidden = hidden_columns(answer.column_mask.as_ref()).to_vec();
         let filter = answer.filter.unwrap_or_default();
         self.client.sync(&self.database, OBJECT_CODE, filter.min_grants_revision).await?;
-        Ok(Reach::Matching(filter))
+        Ok((Reach(filter), hidden))
     }
 
     /// Registers a new article with access (its author; the author's organization), so
@@ -216,7 +224,8 @@ impl KnowledgeBase {
         self.store.article(id, &caller.user_id).await?.map(drop).ok_or_else(|| article_not_found(id))
     }
 
-    /// A page of articles matching every filter (a folder's stored filter included).
+    /// A page of articles matching every filter (a folder's stored filter included), with
+    /// the columns hidden from the caller.
     pub async fn list_articles(
         &self,
         caller: &Caller,
@@ -224,10 +233,10 @@ impl KnowledgeBase {
         order: ArticleOrder,
         after: Option<&Position>,
         limit: i64,
-    ) -> Result<Vec<ArticleRecord>, KnowledgeError> {
+    ) -> Result<(Vec<ArticleRecord>, Vec<String>), KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        let reach = self.access.reach(caller).await?;
-        self.store.list_articles(&caller.user_id, &reach, filters, order, after, limit).await
+        let (reach, hidden) = self.access.reach(caller).await?;
+        Ok((self.store.list_articles(&caller.user_id, &reach, filters, order, after, limit).await?, hidden))
     }
 
     /// Applies `patch` to the article if `etag` (when given) is current.
@@ -275,7 +284,8 @@ impl KnowledgeBase {
         }
     }
 
-    /// A page of the articles holding every word, best first.
+    /// A page of the articles holding every word, best first, with the columns hidden from
+    /// the caller.
     pub async fn search(
         &self,
         caller: &Caller,
@@ -283,10 +293,10 @@ impl KnowledgeBase {
         filter: &ArticleFilter,
         after: Option<&Position>,
         limit: i64,
-    ) -> Result<Vec<SearchHit>, KnowledgeError> {
+    ) -> Result<(Vec<SearchHit>, Vec<String>), KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        let reach = self.access.reach(caller).await?;
-        self.store.search_articles(&caller.user_id, &reach, words, filter, after, limit).await
+        let (reach, hidden) = self.access.reach(caller).await?;
+        Ok((self.store.search_articles(&caller.user_id, &reach, words, filter, after, limit).await?, hidden))
     }
 
     /// Likes (or unlikes) an article for the caller; returns its likes now.
@@ -388,7 +398,7 @@ impl KnowledgeBase {
         limit: i64,
     ) -> Result<Vec<TagRecord>, KnowledgeError> {
         self.access.require(caller, ObjectOperation::Read).await?;
-        let reach = self.access.reach(caller).await?;
+        let (reach, _) = self.access.reach(caller).await?;
         self.store.list_tags(&reach, &rules::tag_key(prefix), after, limit).await
     }
 

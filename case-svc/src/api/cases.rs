@@ -249,14 +249,13 @@ impl CaseService for CaseApi {
                 filter_conditions(&stored, "folder.case_filter", &mut query)?;
             }
         }
-        let mut cases = self.cases.list(&caller, query).await.map_err(status)?;
+        let (mut cases, hidden) = self.cases.list(&caller, query).await.map_err(status)?;
         let next_page_token = if cases.len() as i64 > limit {
             cases.truncate(limit as usize);
             cases.last().map(|c| format!("{}/{}", position(c, order_key), c.case.id)).unwrap_or_default()
         } else {
             String::new()
         };
-        let hidden = self.cases.access.hidden_fields(&caller).await.map_err(status)?;
         Ok(Response::new(pb::ListCasesResponse {
             cases: cases.into_iter().map(|c| case_to_proto(c, &hidden)).collect(),
             next_page_token,

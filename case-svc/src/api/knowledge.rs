@@ -89,16 +89,21 @@ pub struct KnowledgeApi {
 impl KnowledgeApi {
     /// The articles as `caller` may see them: with their author's and last editor's
     /// display names, and without the columns access hides from the caller.
-    async fn shown(&self, caller: &Caller, mut articles: Vec<pb::Article>) -> Result<Vec<pb::Article>, Status> {
+    async fn shown(&self, caller: &Caller, articles: Vec<pb::Article>) -> Result<Vec<pb::Article>, Status> {
         let hidden = self.knowledge.access.hidden_columns(caller).await.map_err(status)?;
+        Ok(self.shown_without(&hidden, articles).await)
+    }
+
+    /// As [`Self::shown`], the hidden columns known (a list's record filter brings them).
+    async fn shown_without(&self, hidden: &[String], mut articles: Vec<pb::Article>) -> Vec<pb::Article> {
         let ids = articles.iter().flat_map(|a| [a.created_by_user_id.clone(), a.modified_by_user_id.clone()]);
         let names = self.knowledge.names(ids.collect::<Vec<_>>()).await;
         for article in &mut articles {
             article.created_by_name = names.get(&article.created_by_user_id).cloned().unwrap_or_default();
             article.modified_by_name = names.get(&article.modified_by_user_id).cloned().unwrap_or_default();
-            hide_columns(article, &hidden);
+            hide_columns(article, hidden);
         }
-        Ok(articles)
+        articles
     }
 
     /// The comments with their author's display name.
@@ -413,11 +418,11 @@ impl KnowledgeBaseService for KnowledgeApi {
         violations.finish()?;
         let keyset = Keyset::of_articles(order);
         let after = position(&token, &fingerprint, &keyset)?;
-        let mut rows =
+        let (mut rows, hidden) =
             self.knowledge.list_articles(&caller, &filters, order, after.as_ref(), size + 1).await.map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListArticlesResponse {
-            articles: self.shown(&caller, rows.into_iter().map(summary_to_proto).collect()).await?,
+            articles: self.shown_without(&hidden, rows.into_iter().map(summary_to_proto).collect()).await,
             next_page_token,
         }))
     }
@@ -468,14 +473,15 @@ impl KnowledgeBaseService for KnowledgeApi {
         let words = words.unwrap_or_default();
         let keyset = search_keyset();
         let after = position(&token, &fingerprint, &keyset)?;
-        let mut hits =
+        let (mut hits, hidden) =
             self.knowledge.search(&caller, &words, &filter, after.as_ref(), size + 1).await.map_err(status)?;
         let next_page_token = next_page(&mut hits, size, &fingerprint, |h| h.article.position(&keyset, h.score));
         let snippets: Vec<(String, f64)> = hits
             .iter()
             .map(|hit| (rules::snippet(&hit.article.title, &hit.article.body, &words), hit.score as f64))
             .collect();
-        let articles = self.shown(&caller, hits.into_iter().map(|hit| summary_to_proto(hit.article)).collect()).await?;
+        let articles =
+            self.shown_without(&hidden, hits.into_iter().map(|hit| summary_to_proto(hit.article)).collect()).await;
         let results = articles
             .into_iter()
             .zip(snippets)
@@ -499,14 +505,14 @@ impl KnowledgeBaseService for KnowledgeApi {
         violations.finish()?;
         let keyset = Keyset::of_articles(ArticleOrder::Popular);
         let after = position(&token, &fingerprint, &keyset)?;
-        let mut rows = self
+        let (mut rows, hidden) = self
             .knowledge
             .list_articles(&caller, &[filter], ArticleOrder::Popular, after.as_ref(), size + 1)
             .await
             .map_err(status)?;
         let next_page_token = next_page(&mut rows, size, &fingerprint, |a| a.position(&keyset, 0));
         Ok(Response::new(pb::ListPopularArticlesResponse {
-            articles: self.shown(&caller, rows.into_iter().map(summary_to_proto).collect()).await?,
+            articles: self.shown_without(&hidden, rows.into_iter().map(summary_to_proto).collect()).await,
             next_page_token,
         }))
     }

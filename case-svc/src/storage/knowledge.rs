@@ -15,13 +15,10 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use crate::domain::knowledge::{ArticleContent, ArticleFilter, ArticleOrder, KnowledgeError, OBJECT_CODE};
 
-/// The articles a reader reaches: every one, or those access's record filter matches
-/// (authored by the reader, or granted to them in the grant replica).
+/// The articles a reader reaches: those access's record filter matches (every article,
+/// or those authored by the reader or granted to them in the grant replica).
 #[derive(Debug, Clone)]
-pub enum Reach {
-    Every,
-    Matching(RecordFilter),
-}
+pub struct Reach(pub RecordFilter);
 
 /// A value bound to a numbered placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +77,7 @@ impl Statement {
 
     /// Keeps the articles (`a`) the reader reaches.
     pub fn restrict(&mut self, reach: &Reach) -> Result<(), KnowledgeError> {
-        let Reach::Matching(filter) = reach else { return Ok(()) };
-        match list_predicate(filter, OBJECT_CODE, "a", "id", "created_by", self.binds.len() + 1)? {
+        match list_predicate(&reach.0, OBJECT_CODE, "a", "id", "created_by", self.binds.len() + 1)? {
             ListPredicate::Everything => {}
             ListPredicate::Nothing => {
                 self.push(" AND 1 = 0");
