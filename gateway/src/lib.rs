@@ -1,11 +1,13 @@
 //! The gateway: the only public entry of the portal.
 //!
-//! It authenticates the session token of each call, forwards public methods to
+//! It admits each call ([`admission`]: the session token authenticated, separate
+//! budgets for calls with and without a login), forwards public methods to
 //! the owning service with a signed caller assertion ([`proxy`]), refuses
 //! internal ones ([`routing`]), and serves reflection and health for every
 //! public service. With no upstream addresses configured it runs every service
 //! in its own process, the all-in-one default ([`suite`]).
 
+pub mod admission;
 pub mod demo;
 pub mod proxy;
 pub mod routing;
@@ -23,7 +25,7 @@ use service_kit::{
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
-use crate::{proxy::Proxy, routing::RoutingTable};
+use crate::{admission::GatewayAdmission, proxy::Proxy, routing::RoutingTable};
 
 /// Serves the gateway on `listener` until `stop` resolves, then drains.
 pub async fn serve(
@@ -47,12 +49,8 @@ pub async fn serve(
     } else {
         tokio::spawn(suite::mirror_upstream_health(context.upstreams.clone(), health.clone(), stop_rx));
     }
-    let proxy = Proxy::new(
-        table,
-        context.upstreams.clone(),
-        context.assertion_key.clone(),
-        context.config.server.max_message_bytes,
-    );
+    let admission = GatewayAdmission::new(table.clone(), &context);
+    let proxy = Proxy::new(table, context.upstreams.clone(), context.assertion_key.clone());
     let routes = server::add_reflection(Routes::default().add_service(health_service), &listed)?;
     let routes = Routes::from(routes.into_axum_router().fallback_service(proxy));
     let mode = if context.config.is_all_in_one() { "all-in-one" } else { "distributed" };
@@ -61,7 +59,7 @@ pub async fn serve(
         stop.await;
         let _ = stop_tx.send(true);
     };
-    let served = server::serve(listener, routes, health, &context.config.server, stop).await;
+    let served = server::serve(listener, routes, health, &context.config.server, admission, stop).await;
     // Background work of the in-process services (outbox workers) stops with the server.
     context.shutdown.trigger();
     served?;

@@ -25,6 +25,7 @@ pub struct PortalConfig {
     pub cache: CacheConfig,
     pub assertion: AssertionConfig,
     pub server: ServerConfig,
+    pub gateway: GatewayConfig,
     pub log: LogConfig,
     pub bootstrap: BootstrapConfig,
     pub session: SessionConfig,
@@ -81,13 +82,28 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Upper bound on a call's duration, in milliseconds; a shorter client deadline wins.
     pub request_timeout_ms: u64,
-    /// Calls served at once before new ones are refused with RESOURCE_EXHAUSTED.
+    /// Calls served at once before new ones are refused with RESOURCE_EXHAUSTED (at the
+    /// gateway: calls of logged-in users).
     pub max_in_flight: usize,
+    /// How long a request may take to deliver its first message (a one-message request: its
+    /// whole body) before it is answered DEADLINE_EXCEEDED, in milliseconds.
+    pub first_message_timeout_ms: u64,
     /// On SIGTERM, how long calls in flight may take to finish, in seconds.
     pub drain_timeout_seconds: u64,
     /// On SIGTERM, how long health reports NOT_SERVING before the listener closes, in
     /// milliseconds, so that load balancers stop sending new calls first.
     pub drain_delay_ms: u64,
+}
+
+/// Limits of the public entry that keep slow or hostile clients from starving others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Calls without a login (login, registration, recovery, invitations, health,
+    /// reflection) in flight at once; they never take the logged-in users' `server.max_in_flight`.
+    pub max_in_flight_without_login: usize,
+    /// Streams one client connection may have open at once.
+    pub max_streams_per_connection: u32,
 }
 
 /// Log output.
@@ -275,9 +291,11 @@ impl Default for PortalConfig {
                 max_message_bytes: 4 * 1024 * 1024,
                 request_timeout_ms: 30_000,
                 max_in_flight: 1024,
+                first_message_timeout_ms: 5_000,
                 drain_timeout_seconds: 25,
                 drain_delay_ms: 0,
             },
+            gateway: GatewayConfig { max_in_flight_without_login: 256, max_streams_per_connection: 100 },
             log: LogConfig { format: LogFormat::Human, filter: "info".into() },
             bootstrap: BootstrapConfig { admin_email: "admin@portal.local".into(), admin_password: String::new() },
             session: SessionConfig { idle_timeout_seconds: 30 * 60, absolute_timeout_seconds: 12 * 60 * 60 },
@@ -363,6 +381,15 @@ impl PortalConfig {
         }
         if self.server.max_in_flight == 0 {
             return field("server.max_in_flight", "must be at least 1");
+        }
+        if self.server.first_message_timeout_ms == 0 {
+            return field("server.first_message_timeout_ms", "must be positive");
+        }
+        if self.gateway.max_in_flight_without_login == 0 {
+            return field("gateway.max_in_flight_without_login", "must be at least 1");
+        }
+        if self.gateway.max_streams_per_connection == 0 {
+            return field("gateway.max_streams_per_connection", "must be at least 1");
         }
         if self.session.idle_timeout_seconds <= 0 || self.session.absolute_timeout_seconds <= 0 {
             return field("session", "timeouts must be positive");

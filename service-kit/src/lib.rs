@@ -5,9 +5,10 @@
 //! [`assertion`] of who is calling, [`db`] pools and migrations for PostgreSQL
 //! and SQLite, the two-level [`cache`], random [`secrets`], an injectable
 //! [`clock`], and the [`server`] bootstrap (health, reflection, limits,
-//! graceful drain).
+//! graceful drain) with its [`admission`] of calls and [`first_message`] deadline.
 
 pub mod access;
+pub mod admission;
 pub mod assertion;
 pub mod cache;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod first_message;
 pub mod paging;
 pub mod runner;
 pub mod secrets;

@@ -7,6 +7,7 @@ use tonic_health::ServingStatus;
 
 use crate::{
     ServiceContext, ServiceModule, Upstreams,
+    admission::Budget,
     assertion::AssertionKey,
     cache::{Cache, CacheError},
     clock::Clock,
@@ -140,7 +141,8 @@ pub async fn serve_service(
         stop.await;
         let _ = stop_tx.send(true);
     };
-    let served = server::serve(listener, routes, health, &context.config.server, stop).await;
+    let config = &context.config.server;
+    let served = server::serve(listener, routes, health, config, Budget::in_flight(config), stop).await;
     context.shutdown.trigger();
     served?;
     Ok(())

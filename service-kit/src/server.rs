@@ -3,23 +3,22 @@
 //! A server gets: tonic-health for each service it serves, reflection (v1 and
 //! v1alpha, with the google.rpc error detail and health types registered so
 //! grpcurl can print them), a bound on every call's duration (a shorter client
-//! deadline wins), load shedding with RESOURCE_EXHAUSTED once too many calls are
-//! in flight, and a graceful drain on SIGTERM/SIGINT: health flips to
+//! deadline wins), the server's [`Admission`] of calls (load shedding with
+//! RESOURCE_EXHAUSTED, per-connection stream limits) and a short deadline for each
+//! request's first message, and a graceful drain on SIGTERM/SIGINT: health flips to
 //! NOT_SERVING, calls in flight complete, then the process exits.
 
-use std::{
-    future::Future,
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::{net::TcpListener, sync::Semaphore};
-use tonic::{body::Body, service::Routes, transport::server::TcpIncoming};
+use tokio::net::TcpListener;
+use tonic::{service::Routes, transport::server::TcpIncoming};
 use tonic_health::{ServingStatus, server::HealthReporter};
-use tower::{Layer, Service};
 
-use crate::config::ServerConfig;
+use crate::{
+    admission::{Admission, AdmissionLayer},
+    config::ServerConfig,
+    first_message::FirstMessage,
+};
 
 /// The fully qualified name of the health service.
 pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
@@ -126,14 +125,15 @@ pub async fn termination_signal() {
     }
 }
 
-/// Serves `routes` on `listener` until `stop` resolves, then drains: health turns
-/// NOT_SERVING, new connections are refused after `drain_delay_ms`, and calls in
-/// flight get up to `drain_timeout_seconds` to complete.
+/// Serves `routes` on `listener`, taking on the calls `admission` admits, until `stop`
+/// resolves, then drains: health turns NOT_SERVING, new connections are refused after
+/// `drain_delay_ms`, and calls in flight get up to `drain_timeout_seconds` to complete.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     health: Health,
     config: &ServerConfig,
+    admission: impl Admission,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let drain_delay = Duration::from_millis(config.drain_delay_ms);
@@ -150,7 +150,8 @@ pub async fn serve(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let server = tonic::transport::Server::builder()
         .timeout(Duration::from_millis(config.request_timeout_ms))
-        .layer(InFlightLimitLayer::new(config.max_in_flight))
+        .max_concurrent_streams(admission.max_streams_per_connection())
+        .layer(AdmissionLayer::new(admission, FirstMessage::new(config)))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown);
     tokio::pin!(server);
@@ -165,65 +166,4 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Refuses calls beyond a number in flight with RESOURCE_EXHAUSTED instead of queueing
-/// them without bound.
-#[derive(Clone)]
-pub struct InFlightLimitLayer {
-    permits: Arc<Semaphore>,
-    limit: usize,
-}
-
-impl InFlightLimitLayer {
-    pub fn new(limit: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(limit)), limit }
-    }
-}
-
-impl<S> Layer<S> for InFlightLimitLayer {
-    type Service = InFlightLimit<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        InFlightLimit { inner, permits: self.permits.clone(), limit: self.limit }
-    }
-}
-
-/// See [`InFlightLimitLayer`].
-#[derive(Clone)]
-pub struct InFlightLimit<S> {
-    inner: S,
-    permits: Arc<Semaphore>,
-    limit: usize,
-}
-
-impl<S> Service<http::Request<Body>> for InFlightLimit<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = http::Response<Body>;
-    type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            let status = tonic::Status::resource_exhausted(format!(
-                "the server is at its limit of {} calls in flight; retry with backoff",
-                self.limit
-            ));
-            return Box::pin(async move { Ok(status.into_http()) });
-        };
-        // The clone that was driven to readiness serves this call (tower's usual swap).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let response = inner.call(request).await;
-            drop(permit);
-            response
-        })
-    }
 }

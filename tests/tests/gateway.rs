@@ -1,6 +1,12 @@
 //! The gateway and the service boundary: reflection, health, routing, the caller
 //! assertion, limits (issue: foundation, DESIGN.md §2 and §8).
 
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
 use portal_proto::identity::{
     AuthenticateSessionRequest, LoginRequest, WhoAmIRequest,
     identity_internal_service_client::IdentityInternalServiceClient, session_service_client::SessionServiceClient,
@@ -10,7 +16,7 @@ use service_kit::{
     Caller, CallerKind,
     assertion::{AssertionKey, HEADER},
 };
-use tonic::{Code, Request, metadata::MetadataValue};
+use tonic::{Code, Request, codegen::Bytes, metadata::MetadataValue};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 suite_tests!(
@@ -19,6 +25,7 @@ suite_tests!(
     internal_services_are_not_reachable_through_the_gateway,
     services_refuse_calls_without_a_valid_assertion,
     oversized_requests_are_refused_with_a_clear_error,
+    stalled_anonymous_streams_do_not_starve_logged_in_calls,
 );
 
 /// The services the gateway lists through reflection (v1).
@@ -128,4 +135,134 @@ async fn oversized_requests_are_refused_with_a_clear_error(suite: Suite) {
     assert!(status.message().contains("limit"), "{}", status.message());
     // The gateway keeps serving afterwards.
     suite.admin_token().await;
+}
+
+/// Stalled streams opened against the gateway: more than its whole in-flight budget.
+const STALLED_STREAMS: usize = 1_100;
+
+/// Opens `count` Login streams on connections of `per_connection` streams each, which send
+/// nothing, only the 5-byte message prefix, or part of a message, and never end. Each
+/// stream's answer (`grpc-status`, or the HTTP/2 error) is sent on `answers` when it comes.
+async fn open_stalled_logins(
+    address: SocketAddr,
+    count: usize,
+    per_connection: usize,
+    answers: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Vec<h2::client::SendRequest<Bytes>> {
+    let mut connections = Vec::new();
+    for first in (0..count).step_by(per_connection) {
+        let tcp = tokio::net::TcpStream::connect(address).await.expect("connect");
+        let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+        tokio::spawn(connection);
+        for stream in first..(first + per_connection).min(count) {
+            // A Login message of 40 bytes is announced; 0, 5 or 15 bytes of it are sent.
+            let mut message = vec![0, 0, 0, 0, 40];
+            message.extend_from_slice(&[b'x'; 10]);
+            let sent = Bytes::from(message).slice(..[0, 5, 15][stream % 3]);
+            let request = http::Request::post(format!("http://{address}/portal.identity.v1.SessionService/Login"))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .body(())
+                .expect("request");
+            let mut client = client.clone().ready().await.expect("a stream slot");
+            let (response, mut body) = client.send_request(request, false).expect("stream opened");
+            if !sent.is_empty() {
+                body.send_data(sent, false).expect("data sent");
+            }
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let answer = match response.await {
+                    Ok(response) => {
+                        response.headers().get("grpc-status").and_then(|code| code.to_str().ok()).map_or_else(
+                            || "no grpc-status".to_owned(),
+                            |code| format!("{:?}", Code::from(code.parse::<i32>().unwrap_or(2))),
+                        )
+                    }
+                    Err(error) => format!("HTTP/2 error: {error}"),
+                };
+                drop(body);
+                let _ = answers.send(answer);
+            });
+        }
+        connections.push(client);
+    }
+    connections
+}
+
+/// How many times each answer came.
+fn tally(answers: &[String]) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for answer in answers {
+        *counts.entry(answer.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+/// Issue 13: streams that open and never deliver their message must not take the slots of
+/// logged-in users (a budget of their own), and end at the first-message deadline rather
+/// than the call timeout.
+async fn stalled_anonymous_streams_do_not_starve_logged_in_calls(suite: Suite) {
+    let token = suite.admin_token().await;
+    let without_login = suite.config.gateway.max_in_flight_without_login;
+    let per_connection = suite.config.gateway.max_streams_per_connection as usize;
+    let deadline = Duration::from_millis(suite.config.server.first_message_timeout_ms);
+    assert!(STALLED_STREAMS > suite.config.server.max_in_flight, "the stall must exceed the whole old budget");
+    let (answers_tx, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let opened = Instant::now();
+    let connections = open_stalled_logins(suite.address, STALLED_STREAMS, per_connection, answers_tx).await;
+    // Streams beyond the budget without a login are refused at once; the rest are held.
+    let mut shed = Vec::new();
+    while shed.len() < STALLED_STREAMS - without_login {
+        let answer = tokio::time::timeout(Duration::from_secs(5), answers.recv()).await;
+        shed.push(answer.expect("streams beyond the budget are refused at once").expect("an answer"));
+    }
+    assert_eq!(tally(&shed), [("ResourceExhausted", shed.len())].into(), "answers to the streams refused at once");
+    for connection in &connections {
+        assert_eq!(connection.current_max_send_streams(), per_connection, "the per-connection stream limit");
+    }
+    // Meanwhile logged-in calls from another connection are served.
+    let channel = suite.channel();
+    let callers = (0..8).map(|_| {
+        let mut sessions = SessionServiceClient::new(channel.clone());
+        let token = token.clone();
+        tokio::spawn(async move {
+            let (mut served, mut failed) = (0usize, Vec::new());
+            let until = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < until {
+                match sessions.who_am_i(authed(WhoAmIRequest {}, &token)).await {
+                    Ok(_) => served += 1,
+                    Err(status) => failed.push(status.code()),
+                }
+            }
+            (served, failed)
+        })
+    });
+    let (mut served, mut failed) = (0, Vec::new());
+    for caller in callers.collect::<Vec<_>>() {
+        let (ok, errors) = caller.await.expect("a caller");
+        served += ok;
+        failed.extend(errors);
+    }
+    let held = STALLED_STREAMS - shed.len() - answers.len();
+    eprintln!(
+        "{STALLED_STREAMS} stalled Login streams ({} refused at once, {held} held): {served} of {} WhoAmI calls served",
+        shed.len(),
+        served + failed.len(),
+    );
+    assert_eq!(
+        held,
+        without_login,
+        "the stalled streams held their slots while WhoAmI ran ({:?} elapsed)",
+        opened.elapsed()
+    );
+    assert!(served > 0 && served * 100 >= (served + failed.len()) * 99, "{served} served; failures {failed:?}");
+    // The held streams end at the first-message deadline, well before the call timeout.
+    let mut ended = Vec::new();
+    let by = tokio::time::Instant::from_std(opened + deadline + Duration::from_secs(3));
+    while ended.len() < held {
+        let answer = tokio::time::timeout_at(by, answers.recv()).await;
+        ended.push(answer.expect("held streams end at the first-message deadline").expect("an answer"));
+    }
+    assert_eq!(tally(&ended), [("DeadlineExceeded", held)].into(), "answers to the held streams");
+    assert!(opened.elapsed() >= deadline, "the held streams were ended before the deadline");
 }
