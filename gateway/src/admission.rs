@@ -1,10 +1,11 @@
-//! Which calls the gateway takes on. A call to a method that needs a login is
+//! Which calls the gateway takes on, and who makes them. A call to a method that needs a login is
 //! authenticated from its headers first and only then counts against the logged-in
 //! users' budget (`server.max_in_flight`); every other call (the login-free methods,
 //! health, reflection, unknown paths) counts against a budget of its own
 //! (`gateway.max_in_flight_without_login`). So callers without an account, however
 //! slowly they send, never hold the slots of logged-in traffic; each connection may
-//! open `gateway.max_streams_per_connection` streams at once.
+//! open `gateway.max_streams_per_connection` streams at once. The caller's address is
+//! the connection's peer, or the client a trusted proxy names ([`crate::client_address`]).
 
 use std::{future::Future, sync::Arc};
 
@@ -16,7 +17,7 @@ use service_kit::{
 };
 use tonic::{Status, body::Body, service::interceptor::InterceptedService, transport::server::TcpConnectInfo};
 
-use crate::routing::RoutingTable;
+use crate::{client_address::ClientAddresses, routing::RoutingTable};
 
 type IdentityClient = IdentityInternalServiceClient<InterceptedService<Upstream, SignAs>>;
 
@@ -33,6 +34,7 @@ pub struct GatewayAdmission {
 struct AdmissionState {
     table: RoutingTable,
     identity: Option<IdentityClient>,
+    client_addresses: ClientAddresses,
     logged_in: Budget,
     without_login: Budget,
     max_streams_per_connection: u32,
@@ -46,6 +48,7 @@ impl GatewayAdmission {
             state: Arc::new(AdmissionState {
                 table,
                 identity: identity.map(IdentityInternalServiceClient::new),
+                client_addresses: ClientAddresses::new(&config.gateway),
                 logged_in: Budget::in_flight(&config.server),
                 without_login: Budget::new(
                     config.gateway.max_in_flight_without_login,
@@ -68,7 +71,7 @@ impl Admission for GatewayAdmission {
                 .extensions()
                 .get::<TcpConnectInfo>()
                 .and_then(TcpConnectInfo::remote_addr)
-                .map(|address| address.ip().to_string())
+                .map(|peer| state.client_addresses.client_of(peer.ip(), request.headers()).to_string())
                 .unwrap_or_default();
             let permit = if needs_login { state.logged_in.take()? } else { state.without_login.take()? };
             request.extensions_mut().insert(AdmittedCaller(caller));

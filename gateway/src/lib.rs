@@ -8,6 +8,7 @@
 //! in its own process, the all-in-one default ([`suite`]).
 
 pub mod admission;
+pub mod client_address;
 pub mod demo;
 pub mod proxy;
 pub mod routing;

@@ -21,7 +21,7 @@ use service_kit::{
 use tonic::{Status, body::Body};
 use tower::{BoxError, Service, ServiceExt};
 
-use crate::{admission::AdmittedCaller, routing::RoutingTable};
+use crate::{admission::AdmittedCaller, client_address::FORWARDING_HEADERS, routing::RoutingTable};
 
 /// The gateway's catch-all service for public methods.
 #[derive(Clone)]
@@ -57,8 +57,12 @@ impl ProxyState {
         let AdmittedCaller(caller) =
             parts.extensions.remove().ok_or_else(|| Status::internal("the call reached the proxy unadmitted"))?;
         let headers = &mut parts.headers;
-        // The client's token stays at the gateway; services see only the assertion.
+        // The client's token and the proxies' forwarding headers stay at the gateway;
+        // services see only the assertion (with the client's address resolved).
         headers.remove(http::header::AUTHORIZATION);
+        for name in FORWARDING_HEADERS {
+            headers.remove(name);
+        }
         let assertion =
             HeaderValue::from_str(&self.key.sign(&caller)).map_err(|_| Status::internal("unsigned caller"))?;
         headers.insert(HEADER, assertion);

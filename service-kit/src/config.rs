@@ -9,6 +9,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration of the suite; each binary reads the sections it needs.
@@ -104,6 +105,24 @@ pub struct GatewayConfig {
     pub max_in_flight_without_login: usize,
     /// Streams one client connection may have open at once.
     pub max_streams_per_connection: u32,
+    /// Networks of the proxies in front of the gateway (an ingress, a load balancer), as
+    /// CIDRs. Only for a call from one of them is the client's address read from
+    /// `forwarded_header`; empty (the default) trusts no one and takes the connection's peer.
+    pub trusted_proxies: Vec<IpNet>,
+    /// The header those proxies record the client's address in. The other one is never
+    /// read: proxies pass it on as the client sent it.
+    pub forwarded_header: ForwardedHeader,
+}
+
+/// A header proxies record the addresses a call came through in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (ingress-nginx, Envoy and most load balancers).
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239).
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 /// Log output.
@@ -295,7 +314,12 @@ impl Default for PortalConfig {
                 drain_timeout_seconds: 25,
                 drain_delay_ms: 0,
             },
-            gateway: GatewayConfig { max_in_flight_without_login: 256, max_streams_per_connection: 100 },
+            gateway: GatewayConfig {
+                max_in_flight_without_login: 256,
+                max_streams_per_connection: 100,
+                trusted_proxies: Vec::new(),
+                forwarded_header: ForwardedHeader::XForwardedFor,
+            },
             log: LogConfig { format: LogFormat::Human, filter: "info".into() },
             bootstrap: BootstrapConfig { admin_email: "admin@portal.local".into(), admin_password: String::new() },
             session: SessionConfig { idle_timeout_seconds: 30 * 60, absolute_timeout_seconds: 12 * 60 * 60 },
@@ -428,5 +452,30 @@ impl MailConfig {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration with `key` set as the environment variable `PORTAL__…` to `raw`
+    /// would set it (figment parses such values the same way).
+    fn with_env_value(key: &str, raw: &str) -> Result<PortalConfig, Box<figment::Error>> {
+        let value: figment::value::Value = raw.parse().expect("infallible");
+        let figment = Figment::from(Serialized::defaults(PortalConfig::default()));
+        figment.merge(Serialized::default(key, value)).extract().map_err(Box::new)
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_networks() {
+        let config = with_env_value("gateway.trusted_proxies", r#"[10.0.0.0/8, fd00::/8, "192.168.1.7/32"]"#).unwrap();
+        let networks: Vec<String> = config.gateway.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(networks, ["10.0.0.0/8", "fd00::/8", "192.168.1.7/32"]);
+        assert!(PortalConfig::default().gateway.trusted_proxies.is_empty(), "nothing is trusted by default");
+        assert!(with_env_value("gateway.trusted_proxies", "[10.0.0.0/33]").is_err());
+        assert!(with_env_value("gateway.trusted_proxies", "[proxy.example.com]").is_err());
+        let config = with_env_value("gateway.forwarded_header", "forwarded").unwrap();
+        assert_eq!(config.gateway.forwarded_header, ForwardedHeader::Forwarded);
     }
 }

@@ -11,12 +11,14 @@ use portal_proto::identity::{
     AuthenticateSessionRequest, LoginRequest, WhoAmIRequest,
     identity_internal_service_client::IdentityInternalServiceClient, session_service_client::SessionServiceClient,
 };
-use portal_tests::{Mode, Suite, authed, suite_tests};
+use portal_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Mode, Suite, authed, suite_tests, suite_variants};
 use service_kit::{
     Caller, CallerKind,
     assertion::{AssertionKey, HEADER},
+    clock::Clock,
+    config::PortalConfig,
 };
-use tonic::{Code, Request, codegen::Bytes, metadata::MetadataValue};
+use tonic::{Code, Request, codegen::Bytes, metadata::MetadataValue, transport::Endpoint};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 suite_tests!(
@@ -26,6 +28,12 @@ suite_tests!(
     services_refuse_calls_without_a_valid_assertion,
     oversized_requests_are_refused_with_a_clear_error,
     stalled_anonymous_streams_do_not_starve_logged_in_calls,
+);
+
+suite_variants!(
+    start: |mode, backend| Suite::start_with(mode, backend, Clock::system(), trust_the_loopback_proxy);
+    threads: 2;
+    failed_logins_count_against_the_forwarded_client_address,
 );
 
 /// The services the gateway lists through reflection (v1).
@@ -265,4 +273,46 @@ async fn stalled_anonymous_streams_do_not_starve_logged_in_calls(suite: Suite) {
     }
     assert_eq!(tally(&ended), [("DeadlineExceeded", held)].into(), "answers to the held streams");
     assert!(opened.elapsed() >= deadline, "the held streams were ended before the deadline");
+}
+
+/// The tests' connections from 127.0.0.1 stand for an ingress; 127.0.0.2 for anyone else.
+fn trust_the_loopback_proxy(config: &mut PortalConfig) {
+    config.gateway.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+}
+
+/// A Login as a proxy passes it on, with `x-forwarded-for: <chain>`.
+fn forwarded_login(email: &str, password: &str, chain: &str) -> Request<LoginRequest> {
+    let mut request = Request::new(LoginRequest { email: email.into(), password: password.into() });
+    request.metadata_mut().insert("x-forwarded-for", MetadataValue::try_from(chain).expect("ASCII"));
+    request
+}
+
+/// Issue 14: behind a trusted proxy, failed logins count against the client the proxy
+/// names, so one attacker does not lock everyone out.
+async fn failed_logins_count_against_the_forwarded_client_address(suite: Suite) {
+    const ATTACKER: &str = "203.0.113.7";
+    let mut sessions = SessionServiceClient::new(suite.channel());
+    for attempt in 0..60 {
+        // The attacker writes entries of its own, a different one each time; the proxy
+        // appends the address it saw.
+        let chain = format!("192.0.2.{attempt}, {ATTACKER}");
+        let status = sessions.login(forwarded_login("nobody@example.com", "a wrong password", &chain)).await;
+        assert_eq!(status.unwrap_err().code(), Code::Unauthenticated);
+    }
+    sessions
+        .login(forwarded_login(ADMIN_EMAIL, ADMIN_PASSWORD, "198.51.100.9"))
+        .await
+        .expect("another client behind the same proxy logs in");
+    // The attacker's address, and only it, is refused even with the right password.
+    let refused = sessions.login(forwarded_login(ADMIN_EMAIL, ADMIN_PASSWORD, ATTACKER)).await;
+    assert_eq!(refused.unwrap_err().code(), Code::Unauthenticated, "the failures were counted for {ATTACKER}");
+    // A peer that is not a trusted proxy cannot name an address: it is counted as itself.
+    let untrusted = Endpoint::from_shared(format!("http://{}", suite.address))
+        .expect("uri")
+        .local_address(Some("127.0.0.2".parse().expect("an address")))
+        .connect_lazy();
+    SessionServiceClient::new(untrusted)
+        .login(forwarded_login(ADMIN_EMAIL, ADMIN_PASSWORD, ATTACKER))
+        .await
+        .expect("an untrusted peer's x-forwarded-for is ignored");
 }
