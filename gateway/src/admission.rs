@@ -1,7 +1,7 @@
-//! Which calls the gateway takes on, and who makes them. A call to a method that needs a login is
-//! authenticated from its headers first and only then counts against the logged-in
-//! users' budget (`server.max_in_flight`); every other call (the login-free methods,
-//! health, reflection, unknown paths) counts against a budget of its own
+//! Which calls the gateway takes on, and who makes them. A call to a method that needs
+//! a login is authenticated from its headers first and only then counts against the
+//! logged-in users' budget (`server.max_in_flight`); every other call (the login-free
+//! methods, health, reflection, unknown paths) counts against a budget of its own
 //! (`gateway.max_in_flight_without_login`). So callers without an account, however
 //! slowly they send, never hold the slots of logged-in traffic; each connection may
 //! open `gateway.max_streams_per_connection` streams at once. The caller's address is
