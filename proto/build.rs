@@ -1,6 +1,7 @@
 //! Compiles every `.proto` under `proto/portal` with protox (pure Rust, no system
 //! `protoc`), generates prost messages and tonic clients and servers, and keeps
-//! the encoded descriptor set for gRPC reflection.
+//! the encoded descriptor set for gRPC reflection. The generated code uses the
+//! crate's own codec (`src/codec.rs`).
 
 use std::{env, fs, io, path::Path, path::PathBuf};
 
@@ -18,6 +19,22 @@ fn proto_files(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
+/// The full names of every message of the portal's own packages, nested ones included.
+fn portal_message_names(descriptors: &prost_types::FileDescriptorSet) -> Vec<String> {
+    fn collect(prefix: &str, messages: &[prost_types::DescriptorProto], names: &mut Vec<String>) {
+        for message in messages {
+            let name = format!("{prefix}.{}", message.name());
+            collect(&name, &message.nested_type, names);
+            names.push(name);
+        }
+    }
+    let mut names = Vec::new();
+    for file in descriptors.file.iter().filter(|file| file.package().starts_with("portal.")) {
+        collect(file.package(), &file.message_type, &mut names);
+    }
+    names
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let mut files = Vec::new();
@@ -32,6 +49,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out_dir.join("portal_descriptor.bin"), descriptors.encode_to_vec())?;
 
-    tonic_prost_build::configure().generate_default_stubs(true).compile_fds(descriptors)?;
+    let mut builder =
+        tonic_prost_build::configure().generate_default_stubs(true).codec_path("crate::codec::PortalCodec");
+    // Every portal message knows its descriptor (prost-reflect), which the codec walks to
+    // check a request's text fields. Names without the leading dot match only themselves,
+    // not the messages nested in them.
+    for name in portal_message_names(&descriptors) {
+        builder = builder.message_attribute(&name, "#[derive(::prost_reflect::ReflectMessage)]").message_attribute(
+            &name,
+            format!(r#"#[prost_reflect(descriptor_pool = "crate::DESCRIPTOR_POOL", message_name = "{name}")]"#),
+        );
+    }
+    builder.compile_fds(descriptors)?;
     Ok(())
 }

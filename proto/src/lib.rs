@@ -3,6 +3,8 @@
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
+pub mod codec;
+
 /// Generated code, one module per protobuf package.
 pub mod portal {
     /// `portal.identity.*`
@@ -48,3 +50,9 @@ pub use portal::{
 
 /// The encoded `FileDescriptorSet` of every portal `.proto` file and its imports.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/portal_descriptor.bin"));
+
+/// The descriptors of [`FILE_DESCRIPTOR_SET`]; every portal message's
+/// `prost_reflect::ReflectMessage::descriptor` comes from here.
+pub static DESCRIPTOR_POOL: std::sync::LazyLock<prost_reflect::DescriptorPool> = std::sync::LazyLock::new(|| {
+    prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("the descriptor set compiled by build.rs")
+});

@@ -2,6 +2,11 @@
 //! [`ApiError`], and [`ApiError`] converts once into a `tonic::Status` carrying
 //! google.rpc details (BadRequest field violations, ErrorInfo reasons,
 //! ResourceInfo), which grpcurl prints because reflection serves their types.
+//!
+//! What a caller sent is never echoed at length: an id in NOT_FOUND is cut to a short
+//! prefix ([`echo`]), and every message and field violation is bounded, so that an
+//! answer always fits gRPC's header limits (status, message and details travel in
+//! HTTP/2 headers, 16 KiB by default) whatever the request held.
 
 use std::collections::HashMap;
 
@@ -18,7 +23,7 @@ pub enum ApiError {
     #[error("invalid request: {}", describe_violations(.0))]
     InvalidArgument(Vec<Violation>),
     /// The addressed resource does not exist (or the caller may not know it exists).
-    #[error("{resource} '{id}' was not found")]
+    #[error("{resource} '{}' was not found", echo(.id))]
     NotFound { resource: &'static str, id: String },
     /// A resource with the same identity exists.
     #[error("{message}")]
@@ -49,6 +54,29 @@ pub enum ApiError {
     Internal { detail: String },
 }
 
+/// The most characters of a caller's value an error repeats.
+pub const ECHO_CHARS: usize = 64;
+/// The longest message (in characters) an error carries.
+const MESSAGE_CHARS: usize = 1024;
+/// The longest field name and field description of a violation.
+const FIELD_CHARS: usize = 200;
+const DESCRIPTION_CHARS: usize = 400;
+/// The most field violations one answer lists.
+const VIOLATIONS: usize = 20;
+
+/// A caller's value as an error may repeat it: at most [`ECHO_CHARS`] characters,
+/// followed by "…" when it was longer.
+pub fn echo(value: &str) -> String {
+    clip(value, ECHO_CHARS)
+}
+
+fn clip(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 /// One offending field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -61,7 +89,16 @@ pub struct Violation {
 }
 
 fn describe_violations(violations: &[Violation]) -> String {
-    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+    let mut text = violations
+        .iter()
+        .take(VIOLATIONS)
+        .map(|v| format!("{}: {}", clip(&v.field, FIELD_CHARS), clip(&v.description, DESCRIPTION_CHARS)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if violations.len() > VIOLATIONS {
+        text.push_str(&format!("; and {} more", violations.len() - VIOLATIONS));
+    }
+    text
 }
 
 impl ApiError {
@@ -77,6 +114,11 @@ impl ApiError {
             description: description.into(),
             reason: Some(reason),
         }])
+    }
+
+    /// The addressed resource does not exist; the id is repeated only as a short prefix.
+    pub fn not_found(resource: &'static str, id: &str) -> Self {
+        Self::NotFound { resource, id: echo(id) }
     }
 
     /// A fault on our side.
@@ -117,12 +159,18 @@ fn info(reason: &str) -> ErrorDetails {
 
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
-        let message = error.to_string();
+        let message = clip(&error.to_string(), MESSAGE_CHARS);
         match error {
             ApiError::InvalidArgument(violations) => {
                 let reason = violations.iter().find_map(|v| v.reason);
                 let mut details = ErrorDetails::with_bad_request(
-                    violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect::<Vec<_>>(),
+                    violations
+                        .into_iter()
+                        .take(VIOLATIONS)
+                        .map(|v| {
+                            FieldViolation::new(clip(&v.field, FIELD_CHARS), clip(&v.description, DESCRIPTION_CHARS))
+                        })
+                        .collect::<Vec<_>>(),
                 );
                 if let Some(reason) = reason {
                     details.set_error_info(reason, ERROR_DOMAIN, HashMap::new());
@@ -132,7 +180,7 @@ impl From<ApiError> for Status {
             ApiError::NotFound { resource, id } => Status::with_error_details(
                 Code::NotFound,
                 message,
-                ErrorDetails::with_resource_info(resource, id, "", "not found, or not visible to the caller"),
+                ErrorDetails::with_resource_info(resource, echo(&id), "", "not found, or not visible to the caller"),
             ),
             ApiError::AlreadyExists { reason, .. } => {
                 Status::with_error_details(Code::AlreadyExists, message, info(reason))
@@ -184,6 +232,25 @@ mod tests {
         });
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert_eq!(status.get_details_error_info().unwrap().reason, "CASE_NOT_REOPENABLE");
+    }
+
+    #[test]
+    fn answers_repeat_only_a_short_prefix_of_what_the_caller_sent() {
+        let long = "x".repeat(10_000);
+        let status = Status::from(ApiError::NotFound { resource: "user", id: long.clone() });
+        assert!(status.message().len() < 200, "{}", status.message());
+        assert_eq!(status.get_details_resource_info().unwrap().resource_name.chars().count(), ECHO_CHARS + 1);
+        let mut v = Violations::new();
+        for index in 0..1000 {
+            v.add(format!("emails[{index}]"), format!("'{long}' is not an email address"));
+        }
+        let status = Status::from(v.finish().unwrap_err());
+        assert!(status.message().chars().count() <= MESSAGE_CHARS + 1);
+        let bad = status.get_details_bad_request().unwrap();
+        assert_eq!(bad.field_violations.len(), VIOLATIONS);
+        assert!(bad.field_violations.iter().all(|f| f.description.chars().count() <= DESCRIPTION_CHARS + 1));
+        assert_eq!(echo("short"), "short");
+        assert_eq!(echo(&"é".repeat(100)), format!("{}…", "é".repeat(ECHO_CHARS)));
     }
 
     #[test]

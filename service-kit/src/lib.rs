@@ -4,8 +4,9 @@
 //! [`config`], [`telemetry`], the canonical [`error`] model, the signed
 //! [`assertion`] of who is calling, [`db`] pools and migrations for PostgreSQL
 //! and SQLite, the two-level [`cache`], random [`secrets`], an injectable
-//! [`clock`], and the [`server`] bootstrap (health, reflection, limits,
-//! graceful drain) with its [`admission`] of calls and [`first_message`] deadline.
+//! [`clock`], the [`server`] bootstrap (health, reflection, limits,
+//! graceful drain) with its [`admission`] of calls and [`first_message`] deadline,
+//! and the input checks every adapter shares ([`validate`]).
 
 pub mod access;
 pub mod admission;
@@ -23,6 +24,7 @@ pub mod secrets;
 pub mod server;
 pub mod telemetry;
 pub mod upstream;
+pub mod validate;
 
 pub use assertion::{Caller, CallerKind};
 pub use context::{ServiceContext, ServiceModule, Shutdown, SignedUpstream, Upstreams};
