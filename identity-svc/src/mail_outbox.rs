@@ -3,9 +3,9 @@
 //! to notify-svc's `NotifyInternalService.Enqueue` with the row id in the idempotency key.
 //!
 //! notify being down, slow or not started yet delays email, never drops it: unreachable
-//! or failing calls are retried with growing delays for as long as it takes. Only an
-//! answer that retrying cannot change (a template missing, a macro refused) is retried a
-//! bounded number of times and then given up, with the reason recorded on the row.
+//! or failing calls are retried with growing delays for as long as it takes. An answer
+//! that retrying cannot change (an address or macro refused, a template missing) gives
+//! the row up at once (a dead letter), with the reason recorded on it.
 //! Retry timing is wall-clock time (not the service clock, which tests may stop).
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -32,8 +32,6 @@ const LEASE_MS: Millis = 60_000;
 /// The first retry delay; each further failure doubles it, up to `MAX_RETRY_MS`.
 const FIRST_RETRY_MS: Millis = 500;
 const MAX_RETRY_MS: Millis = 60_000;
-/// Attempts after which an answer that retrying cannot change is given up.
-const MAX_REFUSED_ATTEMPTS: i64 = 8;
 
 /// The wake-up handle the use cases use after committing an email.
 #[derive(Debug, Clone, Default)]
@@ -141,7 +139,7 @@ impl Relay {
                 self.store.email_relayed(&row.id, &delivery_id, now).await
             }
             Err((code, message)) => {
-                let give_up = !transient(code) && attempts >= MAX_REFUSED_ATTEMPTS;
+                let give_up = !transient(code);
                 let error = format!("{code:?}: {message}");
                 if give_up {
                     tracing::error!(outbox_id = %row.id, template = %row.template_code, %error, "email given up");

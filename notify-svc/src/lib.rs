@@ -79,7 +79,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     tokio::spawn(worker.run(queued, context.shutdown.clone()));
     let (routes, services) = service_routes!(context;
         DeliveryServiceServer<DeliveryApi>(DeliveryApi { outbox: outbox.clone() }) as Public,
-        NotifyInternalServiceServer<InternalApi>(InternalApi { outbox }) as Internal,
+        NotifyInternalServiceServer<InternalApi>(InternalApi { outbox, templates: templates.clone() }) as Internal,
         TemplateServiceServer<TemplateApi>(TemplateApi { templates }) as Public,
     );
     Ok(ServiceModule { area: AREA, routes, services, database })

@@ -278,6 +278,16 @@ impl Templates {
         Ok(codes)
     }
 
+    /// The code `code` if Enqueue can send it: it has a template in the default culture,
+    /// the one every culture falls back to.
+    pub async fn sendable_code(&self, code: &str) -> Result<CodeInfo, NotifyError> {
+        self.codes()
+            .await?
+            .into_iter()
+            .find(|info| info.code == code && info.cultures.iter().any(|c| c == DEFAULT_CULTURE))
+            .ok_or_else(|| NotifyError::TemplateNotFound { code: code.to_owned(), culture: DEFAULT_CULTURE.to_owned() })
+    }
+
     /// Renders a saved template or a draft for a preview; macros without a value get
     /// their sample value.
     pub async fn render(&self, source: RenderSource, values: &HashMap<String, String>) -> Result<Preview, NotifyError> {

@@ -403,6 +403,12 @@ impl Program {
                 }
                 own
             }
+            Actor::Staff { .. } if partnership_id.is_empty() => {
+                return Err(PartnerError::invalid(
+                    "partnership_id",
+                    "is required for employees (they have no partnership)",
+                ));
+            }
             Actor::Staff { .. } => self
                 .store
                 .partnership(partnership_id)

@@ -1,6 +1,7 @@
 //! The checks every adapter applies to what callers send, so that bad input is
-//! INVALID_ARGUMENT naming its field in every service alike: ids, enum values and
-//! email addresses. Descriptions repeat at most a short prefix of the value
+//! INVALID_ARGUMENT naming its field in every service alike: ids and email addresses.
+//! (Enum values and text without NUL characters are checked for every request by the
+//! codec, `portal_proto::codec`.) Descriptions repeat at most a short prefix of the value
 //! ([`crate::error::echo`]).
 
 use crate::{ApiError, error::echo};
@@ -34,28 +35,6 @@ pub fn ids<S: AsRef<str>>(field: &str, values: &[S]) -> Result<(), ApiError> {
         id(&format!("{field}[{index}]"), value.as_ref())?;
     }
     Ok(())
-}
-
-/// An enum value the contract defines, `UNSPECIFIED` (0) included: for optional
-/// fields and filters where 0 means "not set".
-pub fn known_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, ApiError> {
-    E::try_from(value).map_err(|_| {
-        ApiError::invalid(field, format!("{value} is not one of its values; see the field's enum in the contract"))
-    })
-}
-
-/// A required enum value: defined by the contract and not `UNSPECIFIED` (0).
-pub fn required_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, ApiError> {
-    if value == 0 {
-        return Err(ApiError::invalid(field, "is required: choose one of its values (not UNSPECIFIED)"));
-    }
-    known_enum(field, value)
-}
-
-/// A repeated enum filter: every value defined and none `UNSPECIFIED`; violations
-/// name the index (`field[0]`).
-pub fn enum_list<E: TryFrom<i32>>(field: &str, values: &[i32]) -> Result<Vec<E>, ApiError> {
-    values.iter().enumerate().map(|(index, value)| required_enum(&format!("{field}[{index}]"), *value)).collect()
 }
 
 /// Why a text is not an email address; the description of a field violation.
@@ -111,23 +90,6 @@ mod tests {
         assert!(id("id", "a\0b").is_err());
         assert_eq!(optional_id("id", "").unwrap(), None);
         assert!(ids("ids", &["a", ""]).unwrap_err().to_string().contains("ids[1]"));
-    }
-
-    #[test]
-    fn enums_must_be_defined() {
-        #[derive(Debug, PartialEq)]
-        struct Known(i32);
-        impl TryFrom<i32> for Known {
-            type Error = ();
-            fn try_from(value: i32) -> Result<Self, ()> {
-                (0..=2).contains(&value).then_some(Known(value)).ok_or(())
-            }
-        }
-        assert_eq!(known_enum::<Known>("state", 0).unwrap(), Known(0));
-        assert!(known_enum::<Known>("state", 42).is_err());
-        assert!(required_enum::<Known>("state", 0).is_err());
-        assert_eq!(enum_list::<Known>("states", &[1, 2]).unwrap(), [Known(1), Known(2)]);
-        assert!(enum_list::<Known>("states", &[1, 42]).unwrap_err().to_string().contains("states[1]"));
     }
 
     #[test]

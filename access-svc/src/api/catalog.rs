@@ -3,7 +3,7 @@
 use portal_proto::access::{
     self as pb, portal_object_service_server::PortalObjectService, portal_section_service_server::PortalSectionService,
 };
-use service_kit::{ApiError, Caller};
+use service_kit::{ApiError, Caller, validate};
 use tonic::{Request, Response, Status};
 
 use super::convert;
@@ -70,7 +70,7 @@ fn configuration(row: &ConfigurationRow) -> Option<pb::PortalConfiguration> {
     })
 }
 
-fn section(row: &SectionRow) -> pb::Section {
+pub(super) fn section(row: &SectionRow) -> pb::Section {
     let limit = Configuration::from_id(&row.configuration_id).map_or(0, |c| c.max_page_objects());
     pb::Section {
         id: row.id.clone(),
@@ -108,7 +108,9 @@ impl PortalObjectService for CatalogApi {
         request: Request<pb::GetPortalObjectRequest>,
     ) -> Result<Response<pb::PortalObject>, Status> {
         let caller = user(&request)?;
-        Ok(Response::new(object(&self.catalog.get_object(&caller, &request.get_ref().id).await.map_err(err)?)))
+        Ok(Response::new(object(
+            &self.catalog.get_object(&caller, validate::id("id", &request.get_ref().id)?).await.map_err(err)?,
+        )))
     }
 
     async fn list_portal_objects(
@@ -159,7 +161,11 @@ impl PortalObjectService for CatalogApi {
             None
         };
         let flag = paths.contains(&"record_permissions_enabled").then_some(o.record_permissions_enabled);
-        let row = self.catalog.change_object(&caller, &o.id, &o.etag, Some((display_name, flag))).await.map_err(err)?;
+        let row = self
+            .catalog
+            .change_object(&caller, validate::id("portal_object.id", &o.id)?, &o.etag, Some((display_name, flag)))
+            .await
+            .map_err(err)?;
         let row = row.ok_or_else(|| err(AccessError::NotFound("portal object", o.id.clone())))?;
         Ok(Response::new(object(&row)))
     }
@@ -170,7 +176,7 @@ impl PortalObjectService for CatalogApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.catalog.change_object(&caller, &r.id, &r.etag, None).await.map_err(err)?;
+        self.catalog.change_object(&caller, validate::id("id", &r.id)?, &r.etag, None).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -188,13 +194,13 @@ impl PortalSectionService for CatalogApi {
         request: Request<pb::GetPortalConfigurationRequest>,
     ) -> Result<Response<pb::PortalConfiguration>, Status> {
         user(&request)?;
-        let id = &request.get_ref().id;
+        let id = validate::id("id", &request.get_ref().id)?;
         let rows = self.catalog.configurations().await.map_err(err)?;
         rows.iter()
             .find(|row| row.id == *id)
             .and_then(configuration)
             .map(Response::new)
-            .ok_or_else(|| err(AccessError::NotFound("portal configuration", id.clone())))
+            .ok_or_else(|| err(AccessError::NotFound("portal configuration", id.to_owned())))
     }
 
     async fn list_portal_configurations(
@@ -219,7 +225,7 @@ impl PortalSectionService for CatalogApi {
         let r = request.into_inner();
         convert::mask_paths(r.update_mask.as_ref(), &["enabled"]).map_err(err)?;
         let c = r.portal_configuration.unwrap_or_default();
-        let kind = Configuration::from_id(&c.id)
+        let kind = Configuration::from_id(validate::id("portal_configuration.id", &c.id)?)
             .ok_or_else(|| err(AccessError::NotFound("portal configuration", c.id.clone())))?;
         let row = self.catalog.set_configuration_enabled(&caller, kind, &c.etag, c.enabled).await.map_err(err)?;
         configuration(&row).map(Response::new).ok_or_else(|| err(AccessError::NotFound("portal configuration", c.id)))
@@ -227,7 +233,9 @@ impl PortalSectionService for CatalogApi {
 
     async fn get_section(&self, request: Request<pb::GetSectionRequest>) -> Result<Response<pb::Section>, Status> {
         let caller = user(&request)?;
-        Ok(Response::new(section(&self.catalog.get_section(&caller, &request.get_ref().id).await.map_err(err)?)))
+        Ok(Response::new(section(
+            &self.catalog.get_section(&caller, validate::id("id", &request.get_ref().id)?).await.map_err(err)?,
+        )))
     }
 
     async fn list_sections(
@@ -236,6 +244,7 @@ impl PortalSectionService for CatalogApi {
     ) -> Result<Response<pb::ListSectionsResponse>, Status> {
         let caller = user(&request)?;
         let r = request.into_inner();
+        validate::optional_id("configuration_id", &r.configuration_id)?;
         let page = PageRequest::parse(r.page_size, &r.page_token).map_err(err)?;
         let (rows, next_page_token) =
             self.catalog.list_sections(&caller, &r.configuration_id, r.kind as i16, &page).await.map_err(err)?;
@@ -319,7 +328,11 @@ impl PortalSectionService for CatalogApi {
                 }
             }
         }
-        let row = self.catalog.change_section(&caller, &s.id, &s.etag, Some(changes)).await.map_err(err)?;
+        let row = self
+            .catalog
+            .change_section(&caller, validate::id("section.id", &s.id)?, &s.etag, Some(changes))
+            .await
+            .map_err(err)?;
         let row = row.ok_or_else(|| err(AccessError::NotFound("section", s.id.clone())))?;
         Ok(Response::new(section(&row)))
     }
@@ -327,7 +340,7 @@ impl PortalSectionService for CatalogApi {
     async fn delete_section(&self, request: Request<pb::DeleteSectionRequest>) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.catalog.change_section(&caller, &r.id, &r.etag, None).await.map_err(err)?;
+        self.catalog.change_section(&caller, validate::id("id", &r.id)?, &r.etag, None).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }

@@ -2,7 +2,7 @@
 //! request validation every service of the adapter shares.
 
 use portal_proto::access as pb;
-use service_kit::clock::to_timestamp;
+use service_kit::{clock::to_timestamp, validate};
 
 use crate::domain::{
     AccessError, ColumnLevel, Grantee, GranteeKind, Operation, Right, Rights,
@@ -18,9 +18,7 @@ pub fn grantee(field: &str, grantee: Option<&pb::Grantee>) -> Result<Grantee, Ac
         Some(Subject::OrganizationId(id)) => (GranteeKind::Organization, id),
         None => return Err(AccessError::invalid(field, "is required: set user_id, role_id or organization_id")),
     };
-    if id.is_empty() || id.len() > 128 {
-        return Err(AccessError::invalid(field, "the id must be 1 to 128 characters"));
-    }
+    validate::id(field, id)?;
     Ok(Grantee { kind, id: id.clone() })
 }
 
@@ -66,15 +64,6 @@ pub fn priority(field: &str, value: Option<i32>) -> Result<Option<i64>, AccessEr
     }
 }
 
-/// A required id of at most 128 characters.
-pub fn required_id(field: &str, value: &str) -> Result<(), AccessError> {
-    if value.is_empty() || value.len() > 128 {
-        Err(AccessError::invalid(field, "is required: 1 to 128 characters"))
-    } else {
-        Ok(())
-    }
-}
-
 /// A client request_id of at most 100 characters.
 pub fn request_id(value: &str) -> Result<&str, AccessError> {
     if value.len() > 100 {
@@ -95,9 +84,7 @@ pub fn query(prefix: &str, query: Option<&pb::AccessQuery>) -> Result<Query, Acc
         return Err(AccessError::invalid(prefix.trim_end_matches('.'), "is required"));
     };
     let field = |name: &str| format!("{prefix}{name}");
-    if query.object_code.is_empty() || query.object_code.len() > 128 {
-        return Err(AccessError::invalid(field("object_code"), "is required: 1 to 128 characters"));
-    }
+    validate::id(&field("object_code"), &query.object_code)?;
     let operation = operation(&field("operation"), query.operation)?;
     if !query.record_id.is_empty() && operation == Operation::Create {
         return Err(AccessError::invalid(
@@ -105,15 +92,11 @@ pub fn query(prefix: &str, query: Option<&pb::AccessQuery>) -> Result<Query, Acc
             "must be empty for CREATE: the record does not exist yet",
         ));
     }
-    if query.record_id.len() > 128 {
-        return Err(AccessError::invalid(field("record_id"), "must be at most 128 characters"));
-    }
+    validate::optional_id(&field("record_id"), &query.record_id)?;
     if query.column_codes.len() > 200 {
         return Err(AccessError::invalid(field("column_codes"), "at most 200 columns"));
     }
-    if let Some(index) = query.column_codes.iter().position(|c| c.is_empty() || c.len() > 128) {
-        return Err(AccessError::invalid(field(&format!("column_codes[{index}]")), "must be 1 to 128 characters"));
-    }
+    validate::ids(&field("column_codes"), &query.column_codes)?;
     Ok(Query {
         object_code: query.object_code.clone(),
         operation,

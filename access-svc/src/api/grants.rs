@@ -10,7 +10,7 @@ use portal_proto::access::{
     record_grant_service_server::RecordGrantService, role_priority_service_server::RolePriorityService,
     system_operation_service_server::SystemOperationService,
 };
-use service_kit::{ApiError, Caller};
+use service_kit::{ApiError, Caller, validate};
 use sqlx::Row;
 use tonic::{Request, Response, Status};
 
@@ -140,7 +140,11 @@ impl ObjectOperationGrantService for GrantsApi {
         request: Request<pb::GetObjectOperationGrantRequest>,
     ) -> Result<Response<pb::ObjectOperationGrant>, Status> {
         let caller = user(&request)?;
-        let grant = self.admin.get_grant(&caller, GrantKind::Operation, &request.get_ref().id).await.map_err(err)?;
+        let grant = self
+            .admin
+            .get_grant(&caller, GrantKind::Operation, validate::id("id", &request.get_ref().id)?)
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(operation_grant(&grant, effective)))
     }
@@ -205,8 +209,17 @@ impl ObjectOperationGrantService for GrantsApi {
             None
         };
         let changes = self.update_changes(&paths, value, g.priority, "object_operation_grant").map_err(err)?;
-        let grant =
-            self.admin.update_grant(&caller, GrantKind::Operation, &g.id, &g.etag, changes).await.map_err(err)?;
+        let grant = self
+            .admin
+            .update_grant(
+                &caller,
+                GrantKind::Operation,
+                validate::id("object_operation_grant.id", &g.id)?,
+                &g.etag,
+                changes,
+            )
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(operation_grant(&grant, effective)))
     }
@@ -217,7 +230,10 @@ impl ObjectOperationGrantService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.delete_grant(&caller, GrantKind::Operation, &r.id, &r.etag).await.map_err(err)?;
+        self.admin
+            .delete_grant(&caller, GrantKind::Operation, validate::id("id", &r.id)?, &r.etag)
+            .await
+            .map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -229,7 +245,11 @@ impl ColumnGrantService for GrantsApi {
         request: Request<pb::GetColumnGrantRequest>,
     ) -> Result<Response<pb::ColumnGrant>, Status> {
         let caller = user(&request)?;
-        let grant = self.admin.get_grant(&caller, GrantKind::Column, &request.get_ref().id).await.map_err(err)?;
+        let grant = self
+            .admin
+            .get_grant(&caller, GrantKind::Column, validate::id("id", &request.get_ref().id)?)
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(column_grant(&grant, effective)))
     }
@@ -291,7 +311,11 @@ impl ColumnGrantService for GrantsApi {
         let value =
             if paths.contains(&"level") { Some(level("column_grant.level", g.level).map_err(err)?) } else { None };
         let changes = self.update_changes(&paths, value, g.priority, "column_grant").map_err(err)?;
-        let grant = self.admin.update_grant(&caller, GrantKind::Column, &g.id, &g.etag, changes).await.map_err(err)?;
+        let grant = self
+            .admin
+            .update_grant(&caller, GrantKind::Column, validate::id("column_grant.id", &g.id)?, &g.etag, changes)
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(column_grant(&grant, effective)))
     }
@@ -302,7 +326,7 @@ impl ColumnGrantService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.delete_grant(&caller, GrantKind::Column, &r.id, &r.etag).await.map_err(err)?;
+        self.admin.delete_grant(&caller, GrantKind::Column, validate::id("id", &r.id)?, &r.etag).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -345,8 +369,11 @@ impl SystemOperationService for GrantsApi {
         request: Request<pb::GetSystemOperationGrantRequest>,
     ) -> Result<Response<pb::SystemOperationGrant>, Status> {
         let caller = user(&request)?;
-        let grant =
-            self.admin.get_grant(&caller, GrantKind::SystemOperation, &request.get_ref().id).await.map_err(err)?;
+        let grant = self
+            .admin
+            .get_grant(&caller, GrantKind::SystemOperation, validate::id("id", &request.get_ref().id)?)
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(system_operation_grant(&grant, effective)))
     }
@@ -410,8 +437,17 @@ impl SystemOperationService for GrantsApi {
             None
         };
         let changes = self.update_changes(&paths, value, g.priority, "system_operation_grant").map_err(err)?;
-        let grant =
-            self.admin.update_grant(&caller, GrantKind::SystemOperation, &g.id, &g.etag, changes).await.map_err(err)?;
+        let grant = self
+            .admin
+            .update_grant(
+                &caller,
+                GrantKind::SystemOperation,
+                validate::id("system_operation_grant.id", &g.id)?,
+                &g.etag,
+                changes,
+            )
+            .await
+            .map_err(err)?;
         let (grant, effective) = self.one(grant).await.map_err(err)?;
         Ok(Response::new(system_operation_grant(&grant, effective)))
     }
@@ -422,7 +458,10 @@ impl SystemOperationService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.delete_grant(&caller, GrantKind::SystemOperation, &r.id, &r.etag).await.map_err(err)?;
+        self.admin
+            .delete_grant(&caller, GrantKind::SystemOperation, validate::id("id", &r.id)?, &r.etag)
+            .await
+            .map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -449,7 +488,8 @@ impl RolePriorityService for GrantsApi {
         request: Request<pb::GetRolePriorityRequest>,
     ) -> Result<Response<pb::RolePriority>, Status> {
         let caller = user(&request)?;
-        let row = self.admin.get_role_priority(&caller, &request.get_ref().id).await.map_err(err)?;
+        let row =
+            self.admin.get_role_priority(&caller, validate::id("id", &request.get_ref().id)?).await.map_err(err)?;
         Ok(Response::new(role_priority(&row)))
     }
 
@@ -497,7 +537,11 @@ impl RolePriorityService for GrantsApi {
         convert::mask_paths(r.update_mask.as_ref(), &["priority"]).map_err(err)?;
         let p = r.role_priority.unwrap_or_default();
         let priority = priority_value(p.priority).map_err(err)?;
-        let row = self.admin.change_role_priority(&caller, &p.id, &p.etag, Some(priority)).await.map_err(err)?;
+        let row = self
+            .admin
+            .change_role_priority(&caller, validate::id("role_priority.id", &p.id)?, &p.etag, Some(priority))
+            .await
+            .map_err(err)?;
         let row = row.ok_or_else(|| err(AccessError::NotFound("role priority", p.id.clone())))?;
         Ok(Response::new(role_priority(&row)))
     }
@@ -508,7 +552,7 @@ impl RolePriorityService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.change_role_priority(&caller, &r.id, &r.etag, None).await.map_err(err)?;
+        self.admin.change_role_priority(&caller, validate::id("id", &r.id)?, &r.etag, None).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -538,7 +582,9 @@ impl DefaultRecordRuleService for GrantsApi {
         request: Request<pb::GetDefaultRecordRuleRequest>,
     ) -> Result<Response<pb::DefaultRecordRule>, Status> {
         let caller = user(&request)?;
-        Ok(Response::new(rule(&self.admin.get_rule(&caller, &request.get_ref().id).await.map_err(err)?)))
+        Ok(Response::new(rule(
+            &self.admin.get_rule(&caller, validate::id("id", &request.get_ref().id)?).await.map_err(err)?,
+        )))
     }
 
     async fn list_default_record_rules(
@@ -595,7 +641,11 @@ impl DefaultRecordRuleService for GrantsApi {
         convert::mask_paths(r.update_mask.as_ref(), &["rights"]).map_err(err)?;
         let d = r.default_record_rule.unwrap_or_default();
         let rights = convert::rights("default_record_rule.rights", &d.rights).map_err(err)?;
-        let row = self.admin.change_rule(&caller, &d.id, &d.etag, Some(rights)).await.map_err(err)?;
+        let row = self
+            .admin
+            .change_rule(&caller, validate::id("default_record_rule.id", &d.id)?, &d.etag, Some(rights))
+            .await
+            .map_err(err)?;
         let row = row.ok_or_else(|| err(AccessError::NotFound("default record rule", d.id.clone())))?;
         Ok(Response::new(rule(&row)))
     }
@@ -606,7 +656,7 @@ impl DefaultRecordRuleService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.change_rule(&caller, &r.id, &r.etag, None).await.map_err(err)?;
+        self.admin.change_rule(&caller, validate::id("id", &r.id)?, &r.etag, None).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }
@@ -618,7 +668,8 @@ impl RecordGrantService for GrantsApi {
         request: Request<pb::GetRecordGrantRequest>,
     ) -> Result<Response<pb::RecordGrant>, Status> {
         let caller = user(&request)?;
-        let row = self.admin.get_record_grant(&caller, &request.get_ref().id).await.map_err(err)?;
+        let row =
+            self.admin.get_record_grant(&caller, validate::id("id", &request.get_ref().id)?).await.map_err(err)?;
         Ok(Response::new(record_grant_to_proto(&row)))
     }
 
@@ -631,6 +682,8 @@ impl RecordGrantService for GrantsApi {
         if !r.record_id.is_empty() && r.object_code.is_empty() {
             return Err(err(AccessError::invalid("object_code", "is required when record_id is set")));
         }
+        validate::optional_id("object_code", &r.object_code)?;
+        validate::optional_id("record_id", &r.record_id)?;
         let page = PageRequest::parse(r.page_size, &r.page_token).map_err(err)?;
         let grantee = convert::grantee_filter("grantee", r.grantee.as_ref()).map_err(err)?;
         let (rows, next_page_token) = self
@@ -652,8 +705,8 @@ impl RecordGrantService for GrantsApi {
         let r = request.into_inner();
         let request_id = convert::request_id(&r.request_id).map_err(err)?;
         let g = r.record_grant.unwrap_or_default();
-        convert::required_id("record_grant.object_code", &g.object_code).map_err(err)?;
-        convert::required_id("record_grant.record_id", &g.record_id).map_err(err)?;
+        validate::id("record_grant.object_code", &g.object_code)?;
+        validate::id("record_grant.record_id", &g.record_id)?;
         let grantee = convert::grantee("record_grant.grantee", g.grantee.as_ref()).map_err(err)?;
         let rights = convert::rights("record_grant.rights", &g.rights).map_err(err)?;
         let row = self
@@ -673,7 +726,11 @@ impl RecordGrantService for GrantsApi {
         convert::mask_paths(r.update_mask.as_ref(), &["rights"]).map_err(err)?;
         let g = r.record_grant.unwrap_or_default();
         let rights = convert::rights("record_grant.rights", &g.rights).map_err(err)?;
-        let row = self.admin.change_record_grant(&caller, &g.id, &g.etag, Some(rights)).await.map_err(err)?;
+        let row = self
+            .admin
+            .change_record_grant(&caller, validate::id("record_grant.id", &g.id)?, &g.etag, Some(rights))
+            .await
+            .map_err(err)?;
         let row = row.ok_or_else(|| err(AccessError::NotFound("record grant", g.id.clone())))?;
         Ok(Response::new(record_grant_to_proto(&row)))
     }
@@ -684,7 +741,7 @@ impl RecordGrantService for GrantsApi {
     ) -> Result<Response<()>, Status> {
         let caller = user(&request)?;
         let r = request.get_ref();
-        self.admin.change_record_grant(&caller, &r.id, &r.etag, None).await.map_err(err)?;
+        self.admin.change_record_grant(&caller, validate::id("id", &r.id)?, &r.etag, None).await.map_err(err)?;
         Ok(Response::new(()))
     }
 }

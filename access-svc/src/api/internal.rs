@@ -9,10 +9,10 @@ use portal_proto::access::{
     ShareRecordResponse, UnregisterRecordRequest, UnregisterRecordResponse, UnshareRecordRequest,
     UnshareRecordResponse, access_internal_service_server::AccessInternalService,
 };
-use service_kit::{ApiError, Caller};
+use service_kit::{ApiError, Caller, validate};
 use tonic::{Request, Response, Status};
 
-use super::{convert, permission, record_grant_to_proto};
+use super::{catalog::section, convert, permission, record_grant_to_proto};
 use crate::{
     admin::{Admin, actor},
     cache::Counter,
@@ -41,8 +41,9 @@ fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
 }
 
 fn object_and_record(object_code: &str, record_id: &str) -> Result<(), AccessError> {
-    convert::required_id("object_code", object_code)?;
-    convert::required_id("record_id", record_id)
+    validate::id("object_code", object_code)?;
+    validate::id("record_id", record_id)?;
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -76,7 +77,7 @@ impl AccessInternalService for InternalApi {
     ) -> Result<Response<RecordFilterResponse>, Status> {
         let request = request.into_inner();
         let subject = permission::internal_subject(&request.subject_user_id).map_err(ApiError::from)?;
-        convert::required_id("object_code", &request.object_code).map_err(ApiError::from)?;
+        validate::id("object_code", &request.object_code)?;
         let operation = match Operation::from_i32(request.operation) {
             Some(op @ (Operation::Read | Operation::Update | Operation::Delete)) => op,
             _ => return Err(ApiError::from(AccessError::invalid("operation", "must be READ, UPDATE or DELETE")).into()),
@@ -111,7 +112,7 @@ impl AccessInternalService for InternalApi {
         let actor = actor(&caller(&request)?);
         let r = request.into_inner();
         object_and_record(&r.object_code, &r.record_id).map_err(ApiError::from)?;
-        convert::required_id("author_user_id", &r.author_user_id).map_err(ApiError::from)?;
+        validate::id("author_user_id", &r.author_user_id)?;
         let registration =
             self.sharing.register(&actor, &r.object_code, &r.record_id, &r.author_user_id, &r.organization_id).await?;
         Ok(Response::new(RegisterRecordResponse {
@@ -173,7 +174,7 @@ impl AccessInternalService for InternalApi {
         request: Request<PullRecordGrantChangesRequest>,
     ) -> Result<Response<PullRecordGrantChangesResponse>, Status> {
         let r = request.into_inner();
-        convert::required_id("object_code", &r.object_code).map_err(ApiError::from)?;
+        validate::id("object_code", &r.object_code)?;
         if r.after_revision < 0 {
             return Err(ApiError::from(AccessError::invalid("after_revision", "must be 0 or more")).into());
         }
@@ -228,5 +229,16 @@ impl AccessInternalService for InternalApi {
         let grantee = convert::grantee("grantee", r.grantee.as_ref()).map_err(ApiError::from)?;
         let removed_count = self.admin.remove_grantee(&caller, &grantee).await?;
         Ok(Response::new(RemoveGranteeResponse { removed_count }))
+    }
+
+    async fn get_section_by_code(
+        &self,
+        request: Request<pb::GetSectionByCodeRequest>,
+    ) -> Result<Response<pb::Section>, Status> {
+        let code = request.into_inner().code;
+        validate::id("code", &code)?;
+        let row = self.admin.store.section_by_code(&code).await?;
+        let row = row.ok_or_else(|| ApiError::not_found("section", &code))?;
+        Ok(Response::new(section(&row)))
     }
 }

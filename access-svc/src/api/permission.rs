@@ -7,7 +7,7 @@ use portal_proto::access::{
     CheckSystemOperationResponse, ExplainRequest, ExplainResponse, explain_request::Question,
     permission_service_server::PermissionService,
 };
-use service_kit::{ApiError, Caller};
+use service_kit::{ApiError, Caller, validate};
 use tonic::{Request, Response, Status};
 
 use super::convert;
@@ -27,7 +27,7 @@ async fn public_subject(permissions: &Permissions, caller: &Caller, named: &str)
 
 /// The subject of an internal check: required.
 pub fn internal_subject(named: &str) -> Result<String, AccessError> {
-    convert::required_id("subject_user_id", named)?;
+    validate::id("subject_user_id", named)?;
     Ok(named.to_owned())
 }
 
@@ -112,7 +112,7 @@ impl PermissionService for PermissionApi {
     async fn explain(&self, request: Request<ExplainRequest>) -> Result<Response<ExplainResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let request = request.into_inner();
-        convert::required_id("subject_user_id", &request.subject_user_id).map_err(ApiError::from)?;
+        validate::id("subject_user_id", &request.subject_user_id)?;
         self.permissions.require_administrator(&caller).await?;
         let subject_id = &request.subject_user_id;
         let (subject, decision) = match &request.question {

@@ -27,6 +27,9 @@ pub enum AccessError {
     Unavailable(String),
     #[error(transparent)]
     Storage(#[from] DbError),
+    /// A refusal already in the API's terms (a shared input check's).
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl AccessError {
@@ -56,6 +59,7 @@ impl From<AccessError> for ApiError {
             AccessError::Stale(_) => ApiError::Aborted { reason: "ETAG_MISMATCH", message },
             AccessError::Unavailable(_) => ApiError::Unavailable { message },
             AccessError::Storage(error) => error.into(),
+            AccessError::Api(error) => error,
         }
     }
 }

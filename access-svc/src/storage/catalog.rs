@@ -299,6 +299,15 @@ impl Store {
         row.as_ref().map(section_of).transpose()
     }
 
+    /// The section whose code is `code`, compared case-insensitively.
+    pub async fn section_by_code(&self, code: &str) -> Result<Option<SectionRow>, AccessError> {
+        let row = sqlx::query(AssertSqlSafe(format!("{SECTION_SELECT} WHERE code_key = $1")))
+            .bind(object_key(code))
+            .fetch_optional(&self.db.pool)
+            .await?;
+        row.as_ref().map(section_of).transpose()
+    }
+
     pub async fn list_sections(
         &self,
         configuration_id: &str,

@@ -3,12 +3,11 @@
 use portal_proto::case::{
     self as pb, service_agreement::ServiceObject, service_agreement_service_server::ServiceAgreementService,
 };
-use service_kit::{ApiError, error::Violations, paging};
+use service_kit::{ApiError, error::Violations, paging, validate};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    agreement_status_to_store, agreement_to_proto, caller, check_length, check_request_id, invalid, mask_paths,
-    required, status,
+    agreement_status_to_store, agreement_to_proto, caller, check_length, check_request_id, invalid, mask_paths, status,
 };
 use crate::{
     agreements::{AgreementFields, Agreements},
@@ -78,7 +77,7 @@ impl ServiceAgreementService for AgreementApi {
         request: Request<pb::GetServiceAgreementRequest>,
     ) -> Result<Response<pb::ServiceAgreement>, Status> {
         let caller = caller(&request)?;
-        required("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         let agreement = self.agreements.get(&caller, &request.get_ref().id).await.map_err(status)?;
         Ok(Response::new(agreement_to_proto(agreement)))
     }
@@ -137,7 +136,7 @@ impl ServiceAgreementService for AgreementApi {
         let request = request.into_inner();
         let agreement =
             request.service_agreement.ok_or_else(|| ApiError::invalid("service_agreement", "is required"))?;
-        required("service_agreement.id", &agreement.id)?;
+        validate::id("service_agreement.id", &agreement.id)?;
         let paths = mask_paths(
             request.update_mask,
             &["name", "description", "service_object", "service_item_ids", "calendar_id", "status", "is_default"],
@@ -175,7 +174,7 @@ impl ServiceAgreementService for AgreementApi {
     ) -> Result<Response<()>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        required("id", &request.id)?;
+        validate::id("id", &request.id)?;
         self.agreements.delete(&caller, &request.id, &request.etag).await.map_err(status)?;
         Ok(Response::new(()))
     }

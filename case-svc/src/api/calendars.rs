@@ -5,13 +5,12 @@ use service_kit::{
     ApiError,
     clock::{from_timestamp, to_timestamp},
     error::Violations,
-    paging,
+    paging, validate,
 };
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    calendar_to_proto, caller, check_length, check_request_id, definition_from_proto, invalid, mask_paths, required,
-    status,
+    calendar_to_proto, caller, check_length, check_request_id, definition_from_proto, invalid, mask_paths, status,
 };
 use crate::{
     calendars::{CalendarFields, Calendars},
@@ -57,7 +56,7 @@ impl CalendarService for CalendarApi {
 
     async fn get_calendar(&self, request: Request<pb::GetCalendarRequest>) -> Result<Response<pb::Calendar>, Status> {
         caller(&request)?;
-        required("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         let calendar = self.calendars.get(&request.get_ref().id).await.map_err(status)?;
         Ok(Response::new(calendar_to_proto(calendar)))
     }
@@ -91,7 +90,7 @@ impl CalendarService for CalendarApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let calendar = request.calendar.ok_or_else(|| ApiError::invalid("calendar", "is required"))?;
-        required("calendar.id", &calendar.id)?;
+        validate::id("calendar.id", &calendar.id)?;
         let paths = mask_paths(request.update_mask, &["name", "time_zone", "weekly_hours", "holidays"])?;
         let definition = definition_from_proto(&calendar)?;
         let updated = self
@@ -118,7 +117,7 @@ impl CalendarService for CalendarApi {
     async fn delete_calendar(&self, request: Request<pb::DeleteCalendarRequest>) -> Result<Response<()>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        required("id", &request.id)?;
+        validate::id("id", &request.id)?;
         self.calendars.delete(&caller, &request.id, &request.etag).await.map_err(status)?;
         Ok(Response::new(()))
     }

@@ -1,12 +1,12 @@
 //! `portal.case.v1.CaseService`.
 
 use portal_proto::case::{self as pb, case_service_server::CaseService};
-use service_kit::{ApiError, clock::from_timestamp, error::Violations, paging};
+use service_kit::{ApiError, clock::from_timestamp, error::Violations, paging, validate};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
     caller, case_to_proto, category_to_store, check_length, check_request_id, history_kind_to_store, history_to_proto,
-    mask_paths, reason_from_proto, required, status, status_from_proto,
+    mask_paths, reason_from_proto, status, status_from_proto,
 };
 use super::folders::stored_case_filter;
 use crate::{
@@ -166,7 +166,7 @@ impl CaseApi {
         comment: &str,
         action: PortalAction,
     ) -> Result<Response<pb::Case>, Status> {
-        required("id", id)?;
+        validate::id("id", id)?;
         let mut violations = Violations::new();
         check_length(&mut violations, "comment", comment, 0, 4000);
         violations.finish()?;
@@ -217,7 +217,7 @@ impl CaseService for CaseApi {
 
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let caller = caller(&request)?;
-        required("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         let view = self.cases.get(&caller, &request.get_ref().id).await.map_err(status)?;
         self.reply(&caller, view).await
     }
@@ -266,7 +266,7 @@ impl CaseService for CaseApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let case = request.case.ok_or_else(|| ApiError::invalid("case", "is required"))?;
-        required("case.id", &case.id)?;
+        validate::id("case.id", &case.id)?;
         let paths = request.update_mask.clone().map(|m| m.paths).unwrap_or_default();
         if paths.iter().any(|p| p == "category") {
             return Err(ApiError::FailedPrecondition {
@@ -348,7 +348,7 @@ impl CaseService for CaseApi {
     async fn transition_case(&self, request: Request<pb::TransitionCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         let mut violations = Violations::new();
         let target = status_from_proto(r.target_status);
         if target.is_none() {
@@ -369,7 +369,7 @@ impl CaseService for CaseApi {
     async fn set_feedback(&self, request: Request<pb::SetFeedbackRequest>) -> Result<Response<pb::Case>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         let mut violations = Violations::new();
         if !(1..=5).contains(&r.satisfaction_level) {
             violations.add("satisfaction_level", "must be 1 (worst) to 5 (best)");
@@ -386,7 +386,7 @@ impl CaseService for CaseApi {
     ) -> Result<Response<pb::ListCaseHistoryResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("case_id", &r.case_id)?;
+        validate::id("case_id", &r.case_id)?;
         let limit = paging::page_size(r.page_size)?;
         let mut kinds = Vec::new();
         for kind in &r.kinds {

@@ -1,12 +1,10 @@
 //! `portal.case.v1.ServiceCatalogService`.
 
 use portal_proto::case::{self as pb, service_catalog_service_server::ServiceCatalogService};
-use service_kit::{ApiError, error::Violations, paging};
+use service_kit::{ApiError, error::Violations, paging, validate};
 use tonic::{Request, Response, Status};
 
-use super::convert::{
-    caller, category_to_store, check_length, check_request_id, mask_paths, required, service_to_proto, status,
-};
+use super::convert::{caller, category_to_store, check_length, check_request_id, mask_paths, service_to_proto, status};
 use crate::{
     api::convert::invalid,
     catalog::{Catalog, ServiceFields},
@@ -72,7 +70,7 @@ impl ServiceCatalogService for CatalogApi {
         request: Request<pb::GetServiceItemRequest>,
     ) -> Result<Response<pb::ServiceItem>, Status> {
         let caller = caller(&request)?;
-        required("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         let service = self.catalog.get(&caller, &request.get_ref().id).await.map_err(status)?;
         Ok(Response::new(service_to_proto(service)))
     }
@@ -119,7 +117,7 @@ impl ServiceCatalogService for CatalogApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let service = request.service_item.ok_or_else(|| ApiError::invalid("service_item", "is required"))?;
-        required("service_item.id", &service.id)?;
+        validate::id("service_item.id", &service.id)?;
         let paths = mask_paths(
             request.update_mask,
             &["name", "description", "category", "response_time_minutes", "resolution_time_minutes", "active"],
@@ -158,7 +156,7 @@ impl ServiceCatalogService for CatalogApi {
     ) -> Result<Response<()>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        required("id", &request.id)?;
+        validate::id("id", &request.id)?;
         self.catalog.delete(&caller, &request.id, &request.etag).await.map_err(status)?;
         Ok(Response::new(()))
     }

@@ -43,11 +43,6 @@ pub fn invalid(status: Status) -> CaseError {
     CaseError::Api(ApiError::InvalidArgument(violations))
 }
 
-/// Requires a non-empty field.
-pub fn required(field: &str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
-}
-
 /// Checks a client request id (at most 100 characters).
 pub fn check_request_id(request_id: &str) -> Result<(), Status> {
     if request_id.chars().count() > 100 {

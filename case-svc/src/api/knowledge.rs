@@ -12,7 +12,7 @@ use service_kit::{
     clock::{from_timestamp, to_timestamp},
     db::Database,
     error::Violations,
-    paging, service_routes,
+    paging, service_routes, validate,
 };
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status, service::Routes};
@@ -118,10 +118,6 @@ impl KnowledgeApi {
 
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
     Ok(Caller::user_of(request)?.clone())
-}
-
-fn required(field: &'static str, value: &str) -> Result<(), Status> {
-    if value.is_empty() { Err(ApiError::invalid(field, "is required").into()) } else { Ok(()) }
 }
 
 fn status(error: rules::KnowledgeError) -> Status {
@@ -382,7 +378,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     async fn get_article(&self, request: Request<pb::GetArticleRequest>) -> Result<Response<pb::Article>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         let article = self.knowledge.get_article(&caller, &id).await.map_err(status)?;
         // The caller may read the article, so they may read its files.
         let files = self
@@ -436,7 +432,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let Some(article) = r.article else {
             return Err(ApiError::invalid("article", "is required").into());
         };
-        required("article.id", &article.id)?;
+        validate::id("article.id", &article.id)?;
         let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
         let patch = article_patch(&article, &paths)?;
         let updated =
@@ -447,7 +443,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     async fn delete_article(&self, request: Request<pb::DeleteArticleRequest>) -> Result<Response<()>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.knowledge.delete_article(&caller, &r.id, &r.etag).await.map_err(status)?;
         Ok(Response::new(()))
     }
@@ -523,7 +519,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::ArticleComment>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("article_id", &r.article_id)?;
+        validate::id("article_id", &r.article_id)?;
         check_request_id(&r.request_id)?;
         let body = check_comment("body", &r.body)?;
         let comment =
@@ -537,7 +533,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::ListArticleCommentsResponse>, Status> {
         let caller = caller(&request)?;
         let mut r = request.into_inner();
-        required("article_id", &r.article_id)?;
+        validate::id("article_id", &r.article_id)?;
         let size = paging::page_size(r.page_size)?;
         let token = std::mem::take(&mut r.page_token);
         r.page_size = 0;
@@ -567,7 +563,7 @@ impl KnowledgeBaseService for KnowledgeApi {
         let Some(comment) = r.comment else {
             return Err(ApiError::invalid("comment", "is required").into());
         };
-        required("comment.id", &comment.id)?;
+        validate::id("comment.id", &comment.id)?;
         let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
         if paths != ["body"] {
             return Err(ApiError::invalid("update_mask", "must name exactly the path body").into());
@@ -584,7 +580,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<()>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.knowledge.delete_comment(&caller, &r.id, &r.etag).await.map_err(status)?;
         Ok(Response::new(()))
     }
@@ -595,7 +591,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::LikeArticleResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().article_id;
-        required("article_id", &id)?;
+        validate::id("article_id", &id)?;
         let like_count = self.knowledge.set_article_like(&caller, &id, true).await.map_err(status)?;
         Ok(Response::new(pb::LikeArticleResponse { like_count }))
     }
@@ -606,7 +602,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::UnlikeArticleResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().article_id;
-        required("article_id", &id)?;
+        validate::id("article_id", &id)?;
         let like_count = self.knowledge.set_article_like(&caller, &id, false).await.map_err(status)?;
         Ok(Response::new(pb::UnlikeArticleResponse { like_count }))
     }
@@ -617,7 +613,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::LikeArticleCommentResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().comment_id;
-        required("comment_id", &id)?;
+        validate::id("comment_id", &id)?;
         let like_count = self.knowledge.set_comment_like(&caller, &id, true).await.map_err(status)?;
         Ok(Response::new(pb::LikeArticleCommentResponse { like_count }))
     }
@@ -628,7 +624,7 @@ impl KnowledgeBaseService for KnowledgeApi {
     ) -> Result<Response<pb::UnlikeArticleCommentResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().comment_id;
-        required("comment_id", &id)?;
+        validate::id("comment_id", &id)?;
         let like_count = self.knowledge.set_comment_like(&caller, &id, false).await.map_err(status)?;
         Ok(Response::new(pb::UnlikeArticleCommentResponse { like_count }))
     }

@@ -1,11 +1,11 @@
 //! `portal.case.v1.CaseMessageService`.
 
 use portal_proto::case::{self as pb, case_message_service_server::CaseMessageService};
-use service_kit::{error::Violations, paging};
+use service_kit::{error::Violations, paging, validate};
 use tonic::{Request, Response, Status};
 
 use super::attachments::attachment_to_proto;
-use super::convert::{caller, check_length, check_request_id, message_to_proto, required, status};
+use super::convert::{caller, check_length, check_request_id, message_to_proto, status};
 use crate::messages::Messages;
 
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ impl CaseMessageService for MessageApi {
     ) -> Result<Response<pb::CaseMessage>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("case_id", &r.case_id)?;
+        validate::id("case_id", &r.case_id)?;
         check_request_id(&r.request_id)?;
         let mut violations = Violations::new();
         check_length(&mut violations, "body", r.body.trim(), 1, 32_000);
@@ -37,7 +37,7 @@ impl CaseMessageService for MessageApi {
     ) -> Result<Response<pb::ListMessagesResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        required("case_id", &r.case_id)?;
+        validate::id("case_id", &r.case_id)?;
         let limit = paging::page_size(r.page_size)?;
         let after = paging::position(&r.page_token)?;
         let mut messages = self

@@ -4,7 +4,7 @@ use portal_proto::identity::{self as pb, audit_service_server::AuditService};
 use service_kit::{
     ApiError, Caller,
     clock::{from_timestamp, to_timestamp},
-    paging,
+    paging, validate,
 };
 use tonic::{Request, Response, Status};
 
@@ -60,7 +60,8 @@ impl AuditService for AuditApi {
     ) -> Result<Response<pb::AuditEvent>, Status> {
         require_auditor(&request)?;
         let id = request.into_inner().id;
-        let record = self.store.audit_event(&id).await?.ok_or(ApiError::NotFound { resource: "audit event", id })?;
+        validate::id("id", &id)?;
+        let record = self.store.audit_event(&id).await?.ok_or_else(|| ApiError::not_found("audit event", &id))?;
         Ok(Response::new(to_proto(record)))
     }
 

@@ -1,11 +1,11 @@
 //! `portal.identity.v1.ContactService` and `AccountService`: the people the CRM knows,
 //! the companies they work for, and those companies' departments.
 
-use super::{required, search_text};
+use super::search_text;
 use portal_proto::identity::{
     self as pb, account_service_server::AccountService, contact_service_server::ContactService,
 };
-use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -74,7 +74,7 @@ impl ContactService for ContactApi {
     async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Result<Response<pb::Contact>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(contact_to_proto(self.contacts.get(&caller, &id).await?)))
     }
 
@@ -109,7 +109,7 @@ impl ContactService for ContactApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let contact = r.contact.ok_or_else(|| ApiError::invalid("contact", "is required"))?;
-        required("contact.id", &contact.id)?;
+        validate::id("contact.id", &contact.id)?;
         let mut paths = Vec::new();
         for path in r.update_mask.map(|mask| mask.paths).unwrap_or_default() {
             paths.push(match path.as_str() {
@@ -180,7 +180,7 @@ impl AccountService for ContactApi {
     async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(account_to_proto(self.organizations.account_view(&caller, &id).await?)))
     }
 
@@ -217,7 +217,7 @@ impl AccountService for ContactApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let account = r.account.ok_or_else(|| ApiError::invalid("account", "is required"))?;
-        required("account.id", &account.id)?;
+        validate::id("account.id", &account.id)?;
         let paths = paging::update_paths(r.update_mask)?;
         let mut changes = AccountChanges::default();
         for path in &paths {
@@ -253,7 +253,7 @@ impl AccountService for ContactApi {
     async fn delete_account(&self, request: Request<pb::DeleteAccountRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.organizations.delete_account(&caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }
@@ -265,7 +265,7 @@ impl AccountService for ContactApi {
         let caller = Caller::user_of(&request)?.clone();
         let department =
             request.into_inner().department.ok_or_else(|| ApiError::invalid("department", "is required"))?;
-        required("department.account_id", &department.account_id)?;
+        validate::id("department.account_id", &department.account_id)?;
         let created = self.contacts.create_department(&caller, &department.account_id, &department.name).await?;
         Ok(Response::new(department_to_proto(created)))
     }
@@ -276,7 +276,7 @@ impl AccountService for ContactApi {
     ) -> Result<Response<pb::Department>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(department_to_proto(self.contacts.department(&caller, &id).await?)))
     }
 
@@ -301,7 +301,7 @@ impl AccountService for ContactApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let department = r.department.ok_or_else(|| ApiError::invalid("department", "is required"))?;
-        required("department.id", &department.id)?;
+        validate::id("department.id", &department.id)?;
         let paths = r.update_mask.map(|mask| mask.paths).unwrap_or_default();
         if paths != ["name"] {
             return Err(ApiError::invalid("update_mask", "only the path 'name' can be changed").into());
@@ -314,7 +314,7 @@ impl AccountService for ContactApi {
     async fn delete_department(&self, request: Request<pb::DeleteDepartmentRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.contacts.delete_department(&caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }

@@ -1,16 +1,15 @@
 //! `portal.identity.v1.InvitationService`: sending, reading, revoking and redeeming
 //! invitations.
 
-use super::required;
 use portal_proto::identity::{self as pb, invitation_service_server::InvitationService};
 use service_kit::{
     ApiError, Caller,
     clock::{Clock, from_timestamp, to_timestamp},
-    paging,
+    paging, validate,
 };
 use tonic::{Request, Response, Status};
 
-use super::session::login_response;
+use super::{required, session::login_response};
 use crate::{
     domain::{password_policy, tokens::TokenState},
     invitations::{Invitations, ItemFailure},
@@ -123,7 +122,7 @@ impl InvitationService for InvitationApi {
     ) -> Result<Response<pb::ResendInvitationResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         let invitation = self.invitations.resend(&caller, &id).await?;
         Ok(Response::new(pb::ResendInvitationResponse { invitation: Some(to_proto(invitation, self.clock.now())) }))
     }
@@ -134,7 +133,7 @@ impl InvitationService for InvitationApi {
     ) -> Result<Response<pb::Invitation>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         let invitation = self.invitations.get(&caller, &id).await?;
         Ok(Response::new(to_proto(invitation, self.clock.now())))
     }
@@ -177,7 +176,7 @@ impl InvitationService for InvitationApi {
     ) -> Result<Response<pb::RevokeInvitationResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         let invitation = self.invitations.revoke(&caller, &id).await?;
         Ok(Response::new(pb::RevokeInvitationResponse { invitation: Some(to_proto(invitation, self.clock.now())) }))
     }

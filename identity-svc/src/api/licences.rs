@@ -1,8 +1,7 @@
 //! `portal.identity.v1.LicenceService`: the products and their seats.
 
-use super::required;
 use portal_proto::identity::{self as pb, licence_service_server::LicenceService};
-use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -55,7 +54,7 @@ impl LicenceService for LicenceApi {
     ) -> Result<Response<pb::LicenceProduct>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(product_to_proto(self.licensing.product(&caller, &id).await?)))
     }
 
@@ -90,8 +89,8 @@ impl LicenceService for LicenceApi {
     ) -> Result<Response<pb::AssignLicenceResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("user_id", &r.user_id)?;
-        required("licence_product_id", &r.licence_product_id)?;
+        validate::id("user_id", &r.user_id)?;
+        validate::id("licence_product_id", &r.licence_product_id)?;
         let assigned = self.licensing.assign(&caller, &r.user_id, &r.licence_product_id).await?;
         Ok(Response::new(pb::AssignLicenceResponse {
             licence_assignment: Some(assignment_to_proto(assigned.assignment)),
@@ -104,7 +103,7 @@ impl LicenceService for LicenceApi {
     ) -> Result<Response<pb::ReleaseLicenceResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let user_id = request.into_inner().user_id;
-        required("user_id", &user_id)?;
+        validate::id("user_id", &user_id)?;
         let released = self.licensing.release(&caller, &user_id).await?;
         Ok(Response::new(pb::ReleaseLicenceResponse { released: released.map(assignment_to_proto) }))
     }

@@ -1,9 +1,9 @@
 //! `portal.identity.v1.OrganizationService` and `AccountService`: accounts, portal
 //! organizations, their administrators and members.
 
-use super::{required, search_text};
+use super::search_text;
 use portal_proto::identity::{self as pb, organization_service_server::OrganizationService};
-use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -114,7 +114,7 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::Organization>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        required("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(self.organization_response(&caller, &id).await?))
     }
 
@@ -124,7 +124,7 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::ListOrganizationMembersResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("organization_id", &r.organization_id)?;
+        validate::id("organization_id", &r.organization_id)?;
         search_text(&r.text)?;
         let page_size = paging::page_size(r.page_size)?;
         let after = paging::text_position(&r.page_token)?;
@@ -156,8 +156,8 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::PromoteOrganizationAdministratorResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("organization_id", &r.organization_id)?;
-        required("user_id", &r.user_id)?;
+        validate::id("organization_id", &r.organization_id)?;
+        validate::id("user_id", &r.user_id)?;
         let user = self.organizations.set_administrator(&caller, &r.organization_id, &r.user_id, true).await?;
         Ok(Response::new(pb::PromoteOrganizationAdministratorResponse { user: Some(user_to_proto(user)) }))
     }
@@ -168,8 +168,8 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::DemoteOrganizationAdministratorResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("organization_id", &r.organization_id)?;
-        required("user_id", &r.user_id)?;
+        validate::id("organization_id", &r.organization_id)?;
+        validate::id("user_id", &r.user_id)?;
         let user = self.organizations.set_administrator(&caller, &r.organization_id, &r.user_id, false).await?;
         Ok(Response::new(pb::DemoteOrganizationAdministratorResponse { user: Some(user_to_proto(user)) }))
     }
@@ -205,7 +205,7 @@ impl OrganizationService for OrganizationApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let organization = r.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
-        required("organization.id", &organization.id)?;
+        validate::id("organization.id", &organization.id)?;
         let paths = paging::update_paths(r.update_mask)?;
         let mut changes = OrganizationChanges::default();
         for path in &paths {
@@ -241,7 +241,7 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.organizations.delete(&caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }
@@ -252,8 +252,8 @@ impl OrganizationService for OrganizationApi {
     ) -> Result<Response<pb::RemoveOrganizationMemberResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        required("organization_id", &r.organization_id)?;
-        required("user_id", &r.user_id)?;
+        validate::id("organization_id", &r.organization_id)?;
+        validate::id("user_id", &r.user_id)?;
         let user = self.organizations.remove_member(&caller, &r.organization_id, &r.user_id).await?;
         Ok(Response::new(pb::RemoveOrganizationMemberResponse { user: Some(user_to_proto(user)) }))
     }

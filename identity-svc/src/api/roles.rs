@@ -2,7 +2,7 @@
 //! users in them.
 
 use portal_proto::identity::{self as pb, role_service_server::RoleService};
-use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -136,9 +136,7 @@ impl RoleService for RoleApi {
     async fn get_role(&self, request: Request<pb::GetRoleRequest>) -> Result<Response<pb::Role>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        if id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &id)?;
         Ok(Response::new(role_to_proto(self.roles.get(&caller, &id).await?)))
     }
 
@@ -148,9 +146,7 @@ impl RoleService for RoleApi {
     ) -> Result<Response<pb::AddRoleMembersResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.role_id.is_empty() {
-            return Err(ApiError::invalid("role_id", "is required").into());
-        }
+        validate::id("role_id", &r.role_id)?;
         if !r.member_role_ids.is_empty() {
             return Err(Status::unimplemented(
                 "member_role_ids: roles as members of functional roles are not implemented yet",
@@ -169,9 +165,7 @@ impl RoleService for RoleApi {
     ) -> Result<Response<pb::RemoveRoleMembersResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.role_id.is_empty() {
-            return Err(ApiError::invalid("role_id", "is required").into());
-        }
+        validate::id("role_id", &r.role_id)?;
         if !r.member_role_ids.is_empty() {
             return Err(Status::unimplemented(
                 "member_role_ids: roles as members of functional roles are not implemented yet",
@@ -274,9 +268,7 @@ impl RoleService for RoleApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let role = r.role.ok_or_else(|| ApiError::invalid("role", "is required"))?;
-        if role.id.is_empty() {
-            return Err(ApiError::invalid("role.id", "is required").into());
-        }
+        validate::id("role.id", &role.id)?;
         let paths = paging::update_paths(r.update_mask)?;
         let mut changes = RoleChanges::default();
         for path in &paths {
@@ -300,9 +292,7 @@ impl RoleService for RoleApi {
     async fn delete_role(&self, request: Request<pb::DeleteRoleRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &r.id)?;
         self.roles.delete(&caller, &r.id, &r.etag, r.force).await?;
         Ok(Response::new(()))
     }

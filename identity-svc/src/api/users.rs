@@ -2,7 +2,7 @@
 //! changed, deactivated, reactivated and deleted.
 
 use portal_proto::identity::{self as pb, user_service_server::UserService};
-use service_kit::{ApiError, Caller, clock::to_timestamp, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -91,9 +91,7 @@ impl UserService for UserApi {
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        if id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &id)?;
         Ok(Response::new(to_proto(self.users.get(&caller, &id).await?)))
     }
 
@@ -103,9 +101,7 @@ impl UserService for UserApi {
     ) -> Result<Response<pb::DeactivateUserResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &r.id)?;
         let user = self.users.deactivate(&caller, &r.id, &r.etag, r.release_licence).await?;
         Ok(Response::new(pb::DeactivateUserResponse { user: Some(to_proto(user)) }))
     }
@@ -116,9 +112,7 @@ impl UserService for UserApi {
     ) -> Result<Response<pb::ReactivateUserResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &r.id)?;
         let user = self.users.reactivate(&caller, &r.id, &r.etag, &r.licence_product_id).await?;
         Ok(Response::new(pb::ReactivateUserResponse { user: Some(to_proto(user)) }))
     }
@@ -232,9 +226,7 @@ impl UserService for UserApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let user = r.user.ok_or_else(|| ApiError::invalid("user", "is required"))?;
-        if user.id.is_empty() {
-            return Err(ApiError::invalid("user.id", "is required").into());
-        }
+        validate::id("user.id", &user.id)?;
         let paths = paging::update_paths(r.update_mask)?;
         let mut changes = UserChanges::default();
         for path in &paths {
@@ -263,9 +255,7 @@ impl UserService for UserApi {
     async fn delete_user(&self, request: Request<pb::DeleteUserRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        if r.id.is_empty() {
-            return Err(ApiError::invalid("id", "is required").into());
-        }
+        validate::id("id", &r.id)?;
         self.users.delete(&caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }

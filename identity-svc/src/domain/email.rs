@@ -1,29 +1,11 @@
-//! Emails as usernames: one email, one user, compared case-insensitively.
+//! Emails as usernames: one email, one user, compared case-insensitively. Whether a
+//! text is an email address at all is the suite's one rule (`service_kit::validate::email`),
+//! the same notify applies before sending.
 
-/// The username form of an address: trimmed and lowercased, after checking its shape.
-/// The error says what is wrong, for the field violation.
+/// The username form of an address: trimmed and lowercased, after checking it is an
+/// address. The error says what is wrong, for the field violation.
 pub fn normalize(email: &str) -> Result<String, String> {
-    let email = email.trim();
-    if email.is_empty() {
-        return Err("is required".into());
-    }
-    if email.len() > 254 {
-        return Err("must be at most 254 characters".into());
-    }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain spaces".into());
-    }
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err("must be an email address such as name@example.com".into());
-    };
-    if local.is_empty() || local.len() > 64 || local.contains('@') {
-        return Err("must have one @ with a name of 1 to 64 characters before it".into());
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
-        return Err("must end in a domain such as example.com".into());
-    }
-    Ok(email.to_lowercase())
+    service_kit::validate::email(email).map(str::to_lowercase).map_err(|problem| problem.to_string())
 }
 
 #[cfg(test)]
@@ -36,8 +18,8 @@ mod tests {
     }
 
     #[test]
-    fn refuses_malformed_addresses() {
-        for bad in ["", "Bad Address", "a@b", "@x.com", "a@.com", "a@x..com", "a@@x.com"] {
+    fn refuses_what_notify_could_not_send_to() {
+        for bad in ["", "Bad Address", "a@b", "@x.com", "a@.com", "a@x..com", "a@@x.com", "zoe@ex!ample.com"] {
             assert!(normalize(bad).is_err(), "{bad} was accepted");
         }
     }

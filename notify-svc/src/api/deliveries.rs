@@ -2,7 +2,7 @@
 //! returned (they carry one-time links).
 
 use portal_proto::notify::{self as pb, delivery_service_server::DeliveryService};
-use service_kit::{ApiError, clock::to_timestamp, error::Violations};
+use service_kit::{clock::to_timestamp, error::Violations, validate};
 use tonic::{Request, Response, Status};
 
 use super::{decode_token, encode_token, page_size, staff};
@@ -63,19 +63,12 @@ impl From<DeliveryRow> for pb::Delivery {
     }
 }
 
-fn required_id(id: &str) -> Result<(), Status> {
-    if id.trim().is_empty() {
-        return Err(ApiError::invalid("id", "is required").into());
-    }
-    Ok(())
-}
-
 #[tonic::async_trait]
 impl DeliveryService for DeliveryApi {
     async fn get_delivery(&self, request: Request<pb::GetDeliveryRequest>) -> Result<Response<pb::Delivery>, Status> {
         staff(&request, OPERATION)?;
         let id = request.into_inner().id;
-        required_id(&id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(self.outbox.get(&id).await?.into()))
     }
 
@@ -130,7 +123,7 @@ impl DeliveryService for DeliveryApi {
     ) -> Result<Response<pb::RetryDeliveryResponse>, Status> {
         let actor = staff(&request, OPERATION)?.user_id.clone();
         let id = request.into_inner().id;
-        required_id(&id)?;
+        validate::id("id", &id)?;
         let row = self.outbox.retry(&id, &actor).await?;
         Ok(Response::new(pb::RetryDeliveryResponse { delivery: Some(row.into()) }))
     }

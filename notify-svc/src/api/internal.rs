@@ -2,18 +2,20 @@
 //! services may call it (the assertion guard refuses anyone else).
 
 use portal_proto::notify::{self as pb, notify_internal_service_server::NotifyInternalService};
-use service_kit::error::Violations;
+use service_kit::{ApiError, error::Violations};
 use tonic::{Request, Response, Status};
 
-use super::check_macro_values;
+use super::{check_macro_values, templates::code_to_proto};
 use crate::{
     domain::{culture, email, template},
     outbox::{EmailRequest, Outbox},
+    templates::Templates,
 };
 
 #[derive(Debug, Clone)]
 pub struct InternalApi {
     pub outbox: Outbox,
+    pub templates: Templates,
 }
 
 #[tonic::async_trait]
@@ -59,5 +61,16 @@ impl NotifyInternalService for InternalApi {
             })
             .await?;
         Ok(Response::new(pb::EnqueueResponse { delivery_id, newly_created }))
+    }
+
+    async fn get_template_code(
+        &self,
+        request: Request<pb::GetTemplateCodeRequest>,
+    ) -> Result<Response<pb::TemplateCode>, Status> {
+        let code = request.into_inner().code;
+        if let Err(problem) = template::check_code(&code) {
+            return Err(ApiError::invalid("code", problem).into());
+        }
+        Ok(Response::new(code_to_proto(self.templates.sendable_code(&code).await?)))
     }
 }

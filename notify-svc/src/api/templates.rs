@@ -1,14 +1,14 @@
 //! `portal.notify.v1.TemplateService`: email templates by code and culture.
 
 use portal_proto::notify::{self as pb, render_template_request::Source, template_service_server::TemplateService};
-use service_kit::{ApiError, clock::to_timestamp, error::Violations};
+use service_kit::{ApiError, clock::to_timestamp, error::Violations, validate};
 use tonic::{Request, Response, Status};
 
 use super::{check_macro_values, decode_token, encode_token, page_size, staff};
 use crate::{
     domain::{catalog::MacroSpec, culture, template::TemplateText},
     storage::{TemplateFilter, TemplateRow},
-    templates::{RenderSource, TemplateDraftInput, Templates, UpdateFields},
+    templates::{CodeInfo, RenderSource, TemplateDraftInput, Templates, UpdateFields},
 };
 
 /// The system operation that will govern templates (see `staff`).
@@ -36,6 +36,19 @@ impl From<TemplateRow> for pb::Template {
     }
 }
 
+/// A template code as the API shows it.
+pub(super) fn code_to_proto(info: CodeInfo) -> pb::TemplateCode {
+    pb::TemplateCode {
+        code: info.code,
+        built_in: info.built_in,
+        base_code: info.spec.code.to_owned(),
+        description: info.spec.description.to_owned(),
+        required_macros: info.spec.required.iter().map(macro_message).collect(),
+        optional_macros: info.spec.all_optional().map(macro_message).collect(),
+        cultures: info.cultures,
+    }
+}
+
 fn macro_message(spec: &MacroSpec) -> pb::Macro {
     pb::Macro {
         name: format!("#{}#", spec.name),
@@ -44,19 +57,12 @@ fn macro_message(spec: &MacroSpec) -> pb::Macro {
     }
 }
 
-fn required_id(field: &str, id: &str) -> Result<(), Status> {
-    if id.trim().is_empty() {
-        return Err(ApiError::invalid(field, "is required").into());
-    }
-    Ok(())
-}
-
 #[tonic::async_trait]
 impl TemplateService for TemplateApi {
     async fn get_template(&self, request: Request<pb::GetTemplateRequest>) -> Result<Response<pb::Template>, Status> {
         staff(&request, OPERATION)?;
         let id = request.into_inner().id;
-        required_id("id", &id)?;
+        validate::id("id", &id)?;
         Ok(Response::new(self.templates.get(&id).await?.into()))
     }
 
@@ -181,7 +187,7 @@ impl TemplateService for TemplateApi {
     async fn delete_template(&self, request: Request<pb::DeleteTemplateRequest>) -> Result<Response<()>, Status> {
         let actor = staff(&request, OPERATION)?.user_id.clone();
         let request = request.into_inner();
-        required_id("id", &request.id)?;
+        validate::id("id", &request.id)?;
         self.templates.delete(&request.id, &request.etag, &actor).await?;
         Ok(Response::new(()))
     }
@@ -196,20 +202,7 @@ impl TemplateService for TemplateApi {
         let offset: usize = decode_token(&request.page_token)?.unwrap_or(0);
         let codes = self.templates.codes().await?;
         let total = codes.len();
-        let template_codes = codes
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|info| pb::TemplateCode {
-                code: info.code,
-                built_in: info.built_in,
-                base_code: info.spec.code.to_owned(),
-                description: info.spec.description.to_owned(),
-                required_macros: info.spec.required.iter().map(macro_message).collect(),
-                optional_macros: info.spec.all_optional().map(macro_message).collect(),
-                cultures: info.cultures,
-            })
-            .collect();
+        let template_codes = codes.into_iter().skip(offset).take(limit).map(code_to_proto).collect();
         let next_page_token = if offset + limit < total { encode_token(&(offset + limit)) } else { String::new() };
         Ok(Response::new(pb::ListTemplateCodesResponse { template_codes, next_page_token }))
     }

@@ -58,7 +58,7 @@ impl SenderAddress {
                 let mailbox = mailbox.trim();
                 if mailbox.is_empty() {
                     None
-                } else if mailbox.parse::<lettre::Address>().is_ok() {
+                } else if service_kit::validate::email(mailbox).is_ok() {
                     Some(mailbox.to_owned())
                 } else {
                     tracing::warn!(%mailbox, "SSPRegistrationMailbox is not a valid address; using mail.from_address");

@@ -3,12 +3,11 @@
 use portal_proto::partner::{
     self as pb, lead_service_server::LeadService, opportunity_service_server::OpportunityService,
 };
-use service_kit::{Caller, clock::to_timestamp};
+use service_kit::{Caller, clock::to_timestamp, validate};
 use tonic::{Request, Response, Status};
 
 use super::{
-    fingerprint, mask_paths, newest_first_next, newest_first_position, page_limit, request_id, required, required_id,
-    time_range,
+    fingerprint, mask_paths, newest_first_next, newest_first_position, page_limit, request_id, required, time_range,
 };
 use crate::{
     activity::{Activity, MoneyDraft},
@@ -122,7 +121,7 @@ impl LeadService for LeadApi {
 
     async fn get_lead(&self, request: Request<pb::GetLeadRequest>) -> Result<Response<pb::Lead>, Status> {
         let caller = Caller::user_of(&request)?;
-        required_id("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         let (actor, lead) = self.activity.get_lead(caller, &request.get_ref().id).await?;
         Ok(Response::new(self.shown(&actor, lead).await?))
     }
@@ -157,7 +156,7 @@ impl LeadService for LeadApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let (patch, etag) = lead_from_proto(required("lead", r.lead)?);
-        required_id("lead.id", &patch.id)?;
+        validate::id("lead.id", &patch.id)?;
         let (actor, updated) = self.activity.update_lead(&caller, patch, &etag, &mask_paths(r.update_mask)).await?;
         Ok(Response::new(self.shown(&actor, updated).await?))
     }
@@ -165,7 +164,7 @@ impl LeadService for LeadApi {
     async fn delete_lead(&self, request: Request<pb::DeleteLeadRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
-        required_id("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.activity.delete_lead(caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }
@@ -269,7 +268,7 @@ impl OpportunityService for OpportunityApi {
         request: Request<pb::GetOpportunityRequest>,
     ) -> Result<Response<pb::Opportunity>, Status> {
         let caller = Caller::user_of(&request)?;
-        required_id("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         Ok(Response::new(opportunity_to_proto(self.activity.get_opportunity(caller, &request.get_ref().id).await?)))
     }
 
@@ -312,7 +311,7 @@ impl OpportunityService for OpportunityApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let (patch, money, etag) = opportunity_from_proto(required("opportunity", r.opportunity)?);
-        required_id("opportunity.id", &patch.id)?;
+        validate::id("opportunity.id", &patch.id)?;
         let updated =
             self.activity.update_opportunity(&caller, patch, money, &etag, &mask_paths(r.update_mask)).await?;
         Ok(Response::new(opportunity_to_proto(updated)))
@@ -321,7 +320,7 @@ impl OpportunityService for OpportunityApi {
     async fn delete_opportunity(&self, request: Request<pb::DeleteOpportunityRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
-        required_id("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.activity.delete_opportunity(caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }

@@ -2,10 +2,10 @@
 //! around the generic lookup use cases. [`Wire`] is all that differs per kind.
 
 use portal_proto::partner::{self as pb, partner_lookup_service_server::PartnerLookupService};
-use service_kit::{Caller, clock::to_timestamp, paging};
+use service_kit::{Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
-use super::{mask_paths, page_limit, request_id, required, required_id};
+use super::{mask_paths, page_limit, request_id, required};
 use crate::{
     domain::lookup::{Role, Source, Unit},
     lookups::{LookupKind, Lookups},
@@ -254,7 +254,7 @@ impl LookupApi {
 
     async fn get<T: Wire>(&self, request: &Request<impl Send>, id: &str) -> Result<Response<T::Message>, Status> {
         let caller = Caller::user_of(request)?;
-        required_id("id", id)?;
+        validate::id("id", id)?;
         Ok(Response::new(self.lookups.get::<T>(caller, id).await?.to_message()))
     }
 
@@ -287,7 +287,7 @@ impl LookupApi {
     ) -> Result<Response<T::Message>, Status> {
         let caller = Caller::user_of(request)?;
         let (patch, etag) = T::from_message(required(T::FIELD, message)?);
-        required_id(&format!("{}.id", T::FIELD), &patch.row().id)?;
+        validate::id(&format!("{}.id", T::FIELD), &patch.row().id)?;
         let updated = self.lookups.update::<T>(caller, patch, &etag, &mask_paths(mask)).await?;
         Ok(Response::new(updated.to_message()))
     }
@@ -299,7 +299,7 @@ impl LookupApi {
         etag: &str,
     ) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(request)?;
-        required_id("id", id)?;
+        validate::id("id", id)?;
         self.lookups.delete::<T>(caller, id, etag).await?;
         Ok(Response::new(()))
     }

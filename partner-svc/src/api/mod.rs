@@ -27,14 +27,6 @@ pub(crate) fn required<T>(field: &str, value: Option<T>) -> Result<T, PartnerErr
     value.ok_or_else(|| PartnerError::invalid(field, "is required"))
 }
 
-/// A required id, or INVALID_ARGUMENT naming it.
-pub(crate) fn required_id(field: &str, id: &str) -> Result<(), PartnerError> {
-    if id.is_empty() || id.len() > 200 {
-        return Err(PartnerError::invalid(field, "is required (an id of at most 200 characters)"));
-    }
-    Ok(())
-}
-
 /// A request_id, at most 100 characters.
 pub(crate) fn request_id(id: &str) -> Result<&str, PartnerError> {
     if id.chars().count() > 100 {

@@ -1,12 +1,10 @@
 //! `portal.partner.v1.PartnershipService`.
 
 use portal_proto::partner::{self as pb, partnership_service_server::PartnershipService};
-use service_kit::{Caller, clock::to_timestamp};
+use service_kit::{Caller, clock::to_timestamp, validate};
 use tonic::{Request, Response, Status};
 
-use super::{
-    fingerprint, mask_paths, newest_first_next, newest_first_position, page_limit, request_id, required, required_id,
-};
+use super::{fingerprint, mask_paths, newest_first_next, newest_first_position, page_limit, request_id, required};
 use crate::{
     domain::lookup,
     partnerships::{PartnershipDraft, Partnerships},
@@ -69,7 +67,7 @@ impl PartnershipService for PartnershipApi {
         request: Request<pb::GetPartnershipRequest>,
     ) -> Result<Response<pb::Partnership>, Status> {
         let caller = Caller::user_of(&request)?;
-        required_id("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         Ok(Response::new(partnership_to_proto(self.partnerships.get(caller, &request.get_ref().id).await?)))
     }
 
@@ -103,7 +101,7 @@ impl PartnershipService for PartnershipApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let patch = draft(required("partnership", r.partnership)?);
-        required_id("partnership.id", &patch.id)?;
+        validate::id("partnership.id", &patch.id)?;
         let updated =
             self.partnerships.update(&caller, patch, &mask_paths(r.update_mask), &r.level_change_reason).await?;
         Ok(Response::new(partnership_to_proto(updated)))
@@ -112,7 +110,7 @@ impl PartnershipService for PartnershipApi {
     async fn delete_partnership(&self, request: Request<pb::DeletePartnershipRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
-        required_id("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.partnerships.delete(caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }

@@ -2,12 +2,10 @@
 //! RecomputePoints.
 
 use portal_proto::partner::{self as pb, partner_program_service_server::PartnerProgramService};
-use service_kit::{Caller, clock::to_timestamp};
+use service_kit::{Caller, clock::to_timestamp, validate};
 use tonic::{Request, Response, Status};
 
-use super::{
-    fingerprint, lookups::unit_to_proto, newest_first_next, newest_first_position, page_limit, required_id, time_range,
-};
+use super::{fingerprint, lookups::unit_to_proto, newest_first_next, newest_first_position, page_limit, time_range};
 use crate::{
     domain::{
         analytics::{Figures, Granularity},
@@ -215,6 +213,7 @@ impl PartnerProgramService for ProgramApi {
     ) -> Result<Response<pb::ListPromotionsResponse>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
+        validate::optional_id("partnership_id", &r.partnership_id)?;
         let (size, limit) = page_limit(r.page_size)?;
         let range = time_range("promote_time", r.promote_time)?;
         let filters = fingerprint(&(&r.partnership_id, range));
@@ -233,7 +232,7 @@ impl PartnerProgramService for ProgramApi {
     ) -> Result<Response<pb::RecomputePointsResponse>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
-        required_id("partnership_id", &r.partnership_id)?;
+        validate::id("partnership_id", &r.partnership_id)?;
         let (previous_points, evaluated) = self.program.recompute(caller, &r.partnership_id, r.dry_run).await?;
         let e = &evaluated.evaluation;
         let promotions = e

@@ -1,10 +1,10 @@
 //! `portal.partner.v1.PartnerTrainingService`.
 
 use portal_proto::partner::{self as pb, partner_training_service_server::PartnerTrainingService};
-use service_kit::{Caller, clock::to_timestamp, paging};
+use service_kit::{Caller, clock::to_timestamp, paging, validate};
 use tonic::{Request, Response, Status};
 
-use super::{mask_paths, page_limit, request_id, required, required_id};
+use super::{mask_paths, page_limit, request_id, required};
 use crate::{
     domain::lookup,
     storage::{TrainingFilter, TrainingRecord},
@@ -74,7 +74,7 @@ impl PartnerTrainingService for TrainingApi {
         request: Request<pb::GetPartnerTrainingRequest>,
     ) -> Result<Response<pb::PartnerTraining>, Status> {
         let caller = Caller::user_of(&request)?;
-        required_id("id", &request.get_ref().id)?;
+        validate::id("id", &request.get_ref().id)?;
         Ok(Response::new(training_to_proto(self.trainings.get(caller, &request.get_ref().id).await?)))
     }
 
@@ -112,7 +112,7 @@ impl PartnerTrainingService for TrainingApi {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
         let (patch, etag) = training_from_proto(required("partner_training", r.partner_training)?);
-        required_id("partner_training.id", &patch.id)?;
+        validate::id("partner_training.id", &patch.id)?;
         let updated = self.trainings.update(&caller, patch, &etag, &mask_paths(r.update_mask)).await?;
         Ok(Response::new(training_to_proto(updated)))
     }
@@ -123,7 +123,7 @@ impl PartnerTrainingService for TrainingApi {
     ) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?;
         let r = request.get_ref();
-        required_id("id", &r.id)?;
+        validate::id("id", &r.id)?;
         self.trainings.delete(caller, &r.id, &r.etag).await?;
         Ok(Response::new(()))
     }
