@@ -296,7 +296,7 @@ impl Invitations {
                 recipient_name: &user.full_name,
                 culture: &user.culture,
                 template_code: &settings.stored.portal_invitation_email_template,
-                link_macro: "InvitationLinkUrl",
+                link_macro: crate::domain::settings::INVITATION_LINK_MACRO,
             },
             now,
         )

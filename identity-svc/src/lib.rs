@@ -19,6 +19,7 @@ pub mod provisioning;
 pub mod recovery;
 pub mod registration;
 pub mod roles;
+pub mod setting_references;
 pub mod storage;
 pub mod system_settings;
 pub mod tokens;
@@ -57,6 +58,7 @@ use crate::{
     recovery::Recovery,
     registration::Registrations,
     roles::Roles,
+    setting_references::SettingReferences,
     storage::Store,
     system_settings::SystemSettings,
     users::Users,
@@ -76,7 +78,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         session_idle_lifetime: config.session.idle_timeout_seconds,
         session_absolute_lifetime: config.session.absolute_timeout_seconds,
     };
-    let settings = SystemSettings::new(store.clone(), defaults, context.clock.clone());
+    let references = SettingReferences::new(context.upstreams.clone(), context.assertion_key.clone());
+    let settings = SystemSettings::new(store.clone(), defaults, references, context.clock.clone());
     store.sync_licence_products(&config.licences).await.map_err(|e| StartError::Other(e.to_string()))?;
     let hasher = PasswordHasher::default();
     let auth = Auth::new(store.clone(), hasher.clone(), settings.clone(), context.clock.clone());

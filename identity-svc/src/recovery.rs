@@ -63,7 +63,7 @@ impl Recovery {
                     recipient_name: &user.full_name,
                     culture: &user.culture,
                     template_code: &settings.stored.portal_recovery_password_email_template,
-                    link_macro: "RecoveryLinkUrl",
+                    link_macro: crate::domain::settings::RECOVERY_LINK_MACRO,
                 },
                 now,
             )

@@ -107,7 +107,10 @@ impl Registrations {
         match existing {
             Some(user) => {
                 let mut macro_values = std::collections::BTreeMap::new();
-                macro_values.insert("LoginUrl", format!("{}/login", settings.public_base_url.trim_end_matches('/')));
+                macro_values.insert(
+                    crate::domain::settings::LOGIN_URL_MACRO,
+                    format!("{}/login", settings.public_base_url.trim_end_matches('/')),
+                );
                 macro_values.insert("ContactName", user.full_name.clone());
                 macro_values.insert("Email", user.email.clone());
                 Store::queue_email(
@@ -139,7 +142,7 @@ impl Registrations {
                         recipient_name: &full_name,
                         culture: &culture,
                         template_code: &settings.stored.portal_registration_email_template,
-                        link_macro: "ConfirmationLinkUrl",
+                        link_macro: crate::domain::settings::CONFIRMATION_LINK_MACRO,
                     },
                     now,
                 )

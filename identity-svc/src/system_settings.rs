@@ -8,6 +8,7 @@ use crate::{
         IdentityError,
         settings::{self, Effective, Settings, SettingsDefaults},
     },
+    setting_references::SettingReferences,
     storage::{AuditEntry, Store, StoredSettings},
 };
 
@@ -16,12 +17,13 @@ use crate::{
 pub struct SystemSettings {
     store: Store,
     defaults: SettingsDefaults,
+    references: SettingReferences,
     clock: Clock,
 }
 
 impl SystemSettings {
-    pub fn new(store: Store, defaults: SettingsDefaults, clock: Clock) -> Self {
-        Self { store, defaults, clock }
+    pub fn new(store: Store, defaults: SettingsDefaults, references: SettingReferences, clock: Clock) -> Self {
+        Self { store, defaults, references, clock }
     }
 
     /// The settings in force.
@@ -37,7 +39,7 @@ impl SystemSettings {
     }
 
     /// Applies `change` to the stored settings if `etag_version` (when given) is current,
-    /// validates the result, and writes it with its audit event in one transaction.
+    /// validates the result (what it names in notify and access included), and writes it with its audit event in one transaction.
     pub async fn update(
         &self,
         caller: &Caller,
@@ -57,6 +59,7 @@ impl SystemSettings {
         if !problems.is_empty() {
             return Err(IdentityError::Invalid(problems));
         }
+        self.references.check_changed(&before.settings, &after).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if !Store::save_settings(&mut tx, &after, before.version, &caller.user_id, now).await? {

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use portal_proto::case::{
     self as pb, attachment_service_server::AttachmentService, download_attachment_response, upload_attachment_request,
 };
-use service_kit::{ApiError, Caller, clock::to_timestamp, error::Violations, paging};
+use service_kit::{ApiError, Caller, clock::to_timestamp, error::Violations, paging, validate};
 use sha2::{Digest, Sha256};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
@@ -50,30 +50,48 @@ pub fn attachment_to_proto(attachment: AttachmentRecord) -> pb::Attachment {
     }
 }
 
-fn upload_parent(parent: Option<pb::attachment_upload_metadata::Parent>) -> Option<Parent> {
+fn upload_parent(parent: Option<pb::attachment_upload_metadata::Parent>) -> Result<Option<Parent>, Status> {
     use pb::attachment_upload_metadata::Parent as P;
-    match parent? {
-        P::CaseId(id) if !id.is_empty() => Some(Parent::Case(id)),
-        P::MessageId(id) if !id.is_empty() => Some(Parent::Message(id)),
-        P::ArticleId(id) if !id.is_empty() => Some(Parent::Article(id)),
+    Ok(match parent {
+        Some(P::CaseId(id)) if !id.is_empty() => {
+            validate::id("metadata.case_id", &id)?;
+            Some(Parent::Case(id))
+        }
+        Some(P::MessageId(id)) if !id.is_empty() => {
+            validate::id("metadata.message_id", &id)?;
+            Some(Parent::Message(id))
+        }
+        Some(P::ArticleId(id)) if !id.is_empty() => {
+            validate::id("metadata.article_id", &id)?;
+            Some(Parent::Article(id))
+        }
         _ => None,
-    }
+    })
 }
 
-fn list_parent(parent: Option<pb::list_attachments_request::Parent>) -> Option<Parent> {
+fn list_parent(parent: Option<pb::list_attachments_request::Parent>) -> Result<Option<Parent>, Status> {
     use pb::list_attachments_request::Parent as P;
-    match parent? {
-        P::CaseId(id) if !id.is_empty() => Some(Parent::Case(id)),
-        P::MessageId(id) if !id.is_empty() => Some(Parent::Message(id)),
-        P::ArticleId(id) if !id.is_empty() => Some(Parent::Article(id)),
+    Ok(match parent {
+        Some(P::CaseId(id)) if !id.is_empty() => {
+            validate::id("case_id", &id)?;
+            Some(Parent::Case(id))
+        }
+        Some(P::MessageId(id)) if !id.is_empty() => {
+            validate::id("message_id", &id)?;
+            Some(Parent::Message(id))
+        }
+        Some(P::ArticleId(id)) if !id.is_empty() => {
+            validate::id("article_id", &id)?;
+            Some(Parent::Article(id))
+        }
         _ => None,
-    }
+    })
 }
 
 /// Validates an upload's metadata; returns it without the content.
 fn upload_of(metadata: pb::AttachmentUploadMetadata) -> Result<Upload, Status> {
     let mut violations = Violations::new();
-    let parent = upload_parent(metadata.parent);
+    let parent = upload_parent(metadata.parent)?;
     if parent.is_none() {
         violations.add("metadata.parent", "name the case_id, message_id or article_id to attach to");
     }
@@ -144,9 +162,7 @@ impl AttachmentService for AttachmentApi {
     ) -> Result<Response<Download>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        if id.is_empty() {
-            return Err(invalid("id", "is required"));
-        }
+        validate::id("id", &id)?;
         let attachment = self.attachments.readable(&caller, &id).await.map_err(status)?;
         let store = self.attachments.store.clone();
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
@@ -179,7 +195,7 @@ impl AttachmentService for AttachmentApi {
     ) -> Result<Response<pb::ListAttachmentsResponse>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let r = request.into_inner();
-        let Some(parent) = list_parent(r.parent) else {
+        let Some(parent) = list_parent(r.parent)? else {
             return Err(invalid("parent", "name the case_id, message_id or article_id whose files to list"));
         };
         let size = paging::page_size(r.page_size)?;
@@ -199,9 +215,7 @@ impl AttachmentService for AttachmentApi {
     async fn delete_attachment(&self, request: Request<pb::DeleteAttachmentRequest>) -> Result<Response<()>, Status> {
         let caller = Caller::user_of(&request)?.clone();
         let id = request.into_inner().id;
-        if id.is_empty() {
-            return Err(invalid("id", "is required"));
-        }
+        validate::id("id", &id)?;
         self.attachments.delete(&caller, &id).await.map_err(status)?;
         Ok(Response::new(()))
     }

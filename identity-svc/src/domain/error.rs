@@ -77,6 +77,9 @@ pub enum IdentityError {
     /// access-svc could not say whether the caller holds a system operation.
     #[error("permissions cannot be checked right now ({0}); try again shortly")]
     AccessUnavailable(String),
+    /// Another service of the suite that a call needs (named) cannot answer now.
+    #[error("{0} cannot be asked right now ({1}); try again shortly")]
+    Unreachable(&'static str, String),
     #[error(transparent)]
     Store(#[from] DbError),
 }
@@ -139,9 +142,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::Hashing(detail) | IdentityError::Configuration(detail) | IdentityError::Corrupt(detail) => {
                 ApiError::internal(detail)
             }
-            IdentityError::AccessNotInformed(_) | IdentityError::AccessUnavailable(_) => {
-                ApiError::Unavailable { message: error.to_string() }
-            }
+            IdentityError::AccessNotInformed(_)
+            | IdentityError::AccessUnavailable(_)
+            | IdentityError::Unreachable(..) => ApiError::Unavailable { message: error.to_string() },
             IdentityError::Store(db) => db.into(),
         }
     }

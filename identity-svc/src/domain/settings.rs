@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::email;
 
+/// The start page that is not a portal section: the main page.
+pub const MAIN_PAGE: &str = "MainPage";
+
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
@@ -40,7 +43,7 @@ impl Default for Settings {
             portal_registration_email_template: "Template - Portal user registration".into(),
             portal_recovery_password_email_template: "Link for password recovery".into(),
             portal_existing_account_email_template: "Portal user already registered".into(),
-            portal_start_page: "MainPage".into(),
+            portal_start_page: MAIN_PAGE.into(),
             self_registration_enabled: false,
             ssp_user_registration_lic_package: String::new(),
             self_registration_default_role_ids: Vec::new(),
@@ -82,6 +85,50 @@ impl Settings {
             session_idle_lifetime: self.session_idle_lifetime.unwrap_or(defaults.session_idle_lifetime),
             session_absolute_lifetime: self.session_absolute_lifetime.unwrap_or(defaults.session_absolute_lifetime),
         }
+    }
+}
+
+/// A setting that names an email template, and the link macro identity fills in the
+/// emails sent with it: the template must require that macro (notify then refuses to
+/// save one without it), or the email would arrive without its link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateReference<'a> {
+    pub field: &'static str,
+    pub code: &'a str,
+    pub link_macro: &'static str,
+}
+
+/// The macros identity fills in its emails, one per template setting.
+pub const INVITATION_LINK_MACRO: &str = "InvitationLinkUrl";
+pub const CONFIRMATION_LINK_MACRO: &str = "ConfirmationLinkUrl";
+pub const RECOVERY_LINK_MACRO: &str = "RecoveryLinkUrl";
+pub const LOGIN_URL_MACRO: &str = "LoginUrl";
+
+impl Settings {
+    /// The template settings, each with the macro its emails fill.
+    pub fn template_references(&self) -> [TemplateReference<'_>; 4] {
+        [
+            TemplateReference {
+                field: "settings.portal_invitation_email_template",
+                code: &self.portal_invitation_email_template,
+                link_macro: INVITATION_LINK_MACRO,
+            },
+            TemplateReference {
+                field: "settings.portal_registration_email_template",
+                code: &self.portal_registration_email_template,
+                link_macro: CONFIRMATION_LINK_MACRO,
+            },
+            TemplateReference {
+                field: "settings.portal_recovery_password_email_template",
+                code: &self.portal_recovery_password_email_template,
+                link_macro: RECOVERY_LINK_MACRO,
+            },
+            TemplateReference {
+                field: "settings.portal_existing_account_email_template",
+                code: &self.portal_existing_account_email_template,
+                link_macro: LOGIN_URL_MACRO,
+            },
+        ]
     }
 }
 
