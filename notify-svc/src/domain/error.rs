@@ -2,7 +2,11 @@
 
 use std::collections::HashMap;
 
-use service_kit::{ApiError, db::DbError, error::ERROR_DOMAIN};
+use service_kit::{
+    ApiError,
+    db::DbError,
+    error::{ERROR_DOMAIN, echo},
+};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
@@ -14,7 +18,8 @@ pub enum NotifyError {
     #[error("{field} lacks the required macro {name}: add it, or choose another template code")]
     MacroMissing { name: String, field: &'static str },
     #[error(
-        "{field} uses the macro {name}, which this template code does not know; ListTemplateCodes lists the macros of each code"
+        "{field} uses the macro {}, which this template code does not know; ListTemplateCodes lists the macros of each code",
+        echo(.name)
     )]
     MacroUnknown { name: String, field: &'static str },
     #[error("macro_values has no value for the required macro #{name}#")]
@@ -86,7 +91,7 @@ impl From<NotifyError> for Status {
                 Code::InvalidArgument,
                 message,
                 "TEMPLATE_MACRO_UNKNOWN",
-                HashMap::from([("macro".into(), name), ("field".into(), field.into())]),
+                HashMap::from([("macro".into(), echo(&name)), ("field".into(), field.into())]),
                 Some(format!("template.{field}")),
             ),
             NotifyError::MacroValueMissing { name } => detailed(
