@@ -3,12 +3,6 @@
 # grpcurl, as a newcomer would: list, describe, health, login, whoami, logout, SIGTERM.
 # Usage: .ci/grpcurl-smoke.sh PATH/TO/gateway
 set -euo pipefail
-binary="$(realpath "$1")"
-address="127.0.0.1:50051"
-password="smoke-test-admin-password"
-workdir="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
-
 passed=0
 fail() { echo "FAIL: $*" >&2; echo "smoke: $passed passed, 1 failed"; exit 1; }
 ok() { passed=$((passed + 1)); echo "ok: $1"; }
@@ -16,15 +10,8 @@ expect() { # expect NAME NEEDLE TEXT
   grep -qF -- "$2" <<<"$3" || fail "$1: expected '$2' in: $3"
   ok "$1"
 }
-
-cd "$workdir"
-PORTAL__BOOTSTRAP__ADMIN_PASSWORD="$password" "$binary" >gateway.log 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  grpcurl -plaintext "$address" list >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { cat gateway.log; fail "the gateway exited"; }
-  sleep 0.2
-done
+source "$(dirname "$0")/start-gateway.sh"
+start_gateway "$1"
 
 services="$(grpcurl -plaintext "$address" list)"
 for service in portal.identity.v1.SessionService portal.access.v1.PermissionService portal.case.v1.CaseService \
@@ -58,6 +45,22 @@ expect "field violations are printed" "email" \
 grpcurl -plaintext -H "authorization: Bearer $token" "$address" portal.identity.v1.SessionService/Logout >/dev/null
 expect "whoami after logout" "Unauthenticated" \
   "$(grpcurl -plaintext -H "authorization: Bearer $token" "$address" portal.identity.v1.SessionService/WhoAmI 2>&1 || true)"
+
+grep -q $'\e' gateway.log && fail "colour codes in a log that is not a terminal"
+ok "no colour codes in the log file"
+
+# A first start without a configured password: the generated one goes to standard error only.
+mkdir first-start
+cd first-start
+PORTAL__LISTEN=127.0.0.1:50052 "$binary" >stdout.log 2>stderr.log &
+first_pid=$!
+for _ in $(seq 1 100); do grep -q "password:" stderr.log && break; sleep 0.2; done
+kill -TERM "$first_pid"
+wait "$first_pid" || true
+cd ..
+expect "the first start's password on standard error" "password:" "$(cat first-start/stderr.log)"
+grep -q "password:" first-start/stdout.log && fail "the administrator password reached the log stream"
+ok "the administrator password stays out of the log stream"
 
 kill -TERM "$pid"
 status=0

@@ -61,12 +61,13 @@ async fn main() -> ExitCode {
 
 /// Loads the demo once the gateway serves and prints what it loaded; a failure is
 /// reported and leaves the portal serving.
-/// The administrator's password is shown only when it is the demo's own.
+/// The administrator's password is shown only when it is the demo's own, and on standard
+/// error, away from the log stream.
 async fn load_demo(address: SocketAddr, admin_email: String, admin_password: String, show_password: bool) {
     match gateway::demo::load(address, &admin_email, &admin_password).await {
         Ok(summary) => {
             let password = if show_password { admin_password.as_str() } else { "the configured one" };
-            println!("{summary}  System administrator: {admin_email} (password: {password})\n");
+            eprintln!("{summary}  System administrator: {admin_email} (password: {password})\n");
         }
         Err(error) => eprintln!("error: the demo data could not be loaded: {error}"),
     }

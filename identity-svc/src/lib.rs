@@ -154,11 +154,12 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     Ok(ServiceModule { area: AREA, routes, services, database })
 }
 
-/// Shows the first start's administrator login once, on standard output.
+/// Shows the first start's administrator login once, on standard error: the log stream
+/// (standard output, JSON lines in production) never carries the password.
 fn announce_administrator(email: &str, password: &str, generated: bool) {
     tracing::info!(%email, "created the system administrator");
     if generated {
-        println!(
+        eprintln!(
             "\n  System administrator created. Log in with\n    email:    {email}\n    password: {password}\n  \
              This password is shown only now; change it after logging in.\n"
         );
