@@ -11,7 +11,7 @@ use service_kit::{
 use crate::{
     domain::{
         IdentityError,
-        brute_force::{Scope, Throttle},
+        brute_force::{self, Throttle},
         email,
         password::PasswordHasher,
         password_policy::{self, PasswordRejection},
@@ -47,21 +47,10 @@ impl Auth {
         Self { store, hasher, settings, clock }
     }
 
-    /// The counting subjects of a login attempt: the account (by normalised email, whether
-    /// or not it exists) and, when known, the client address.
-    fn subjects<'a>(account: &'a str, client_address: &'a str) -> impl Iterator<Item = (Scope, &'a str)> {
-        [(Scope::Account, account), (Scope::Address, client_address)].into_iter().filter(|(_, key)| !key.is_empty())
-    }
-
     /// Opens a session for a correct email and password.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        client_address: &str,
-    ) -> Result<OpenedSession, IdentityError> {
+    pub async fn login(&self, email: &str, password: &str, caller: &Caller) -> Result<OpenedSession, IdentityError> {
         let settings = self.settings.current().await?;
-        let user = self.check_credentials(&settings, email, password, client_address).await?;
+        let user = self.check_credentials(&settings, email, password, caller).await?;
         self.open_session(&settings, user.id).await
     }
 
@@ -91,14 +80,17 @@ impl Auth {
 
     /// The active user with this email and password. Every failure (unknown email, wrong
     /// password, no password yet, deactivated user, attempts refused by brute-force
-    /// protection) is the same answer after the same work, so the answer tells nothing
-    /// about which accounts exist or are throttled. Failures are counted.
+    /// protection) is the same answer, so the answer tells nothing about which accounts
+    /// exist. The attempt is counted before the password is verified, so a parallel burst
+    /// verifies at most the threshold's worth; an unknown email costs the same
+    /// verification as a known one. Verifications that fail and refused attempts are
+    /// audited (`user.login_failed`, `user.login_refused`).
     async fn check_credentials(
         &self,
         settings: &Effective,
         email: &str,
         password: &str,
-        client_address: &str,
+        caller: &Caller,
     ) -> Result<UserRecord, IdentityError> {
         let throttle = Throttle {
             account_threshold: settings.stored.brute_force_threshold,
@@ -108,10 +100,11 @@ impl Auth {
         let normalized = email::normalize(email).ok();
         let account = normalized.clone().unwrap_or_else(|| email.trim().to_lowercase());
         let now = self.clock.now();
-        let mut refused = false;
-        for (scope, subject) in Self::subjects(&account, client_address) {
-            refused |= self.store.blocked_until(scope, subject).await? > now;
-        }
+        let counters = brute_force::login_counters(&account, &caller.client_address);
+        let Some(reservation) = self.store.reserve_attempt(&counters, throttle, now).await? else {
+            self.audit_login(caller, "user.login_refused", &account, None, now).await?;
+            return Err(IdentityError::InvalidCredentials);
+        };
         let user = match &normalized {
             Some(normalized) => self.store.user_by_email(normalized).await?,
             None => None,
@@ -119,18 +112,13 @@ impl Auth {
         let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let verification = self.hasher.verify(password, stored).await?;
         let user = match user {
-            Some(user) if verification.matched && user.may_log_in() && !refused => user,
-            _ => {
-                // A correct password during a refusal window is not a failure; anything else is.
-                if !(refused && verification.matched) {
-                    for (scope, subject) in Self::subjects(&account, client_address) {
-                        self.store.record_failure(scope, subject, throttle, now).await?;
-                    }
-                }
+            Some(user) if verification.matched && user.may_log_in() => user,
+            user => {
+                self.audit_login(caller, "user.login_failed", &account, user.as_ref(), now).await?;
                 return Err(IdentityError::InvalidCredentials);
             }
         };
-        self.store.clear_failures(Scope::Account, &account).await?;
+        self.store.release_attempt(&reservation, throttle).await?;
         if verification.needs_rehash {
             let rehashed = self.hasher.hash(password).await?;
             let mut tx = self.store.begin().await?;
@@ -138,6 +126,36 @@ impl Auth {
             tx.commit().await?;
         }
         Ok(user)
+    }
+
+    /// Records a login attempt that did not log in: for `user` when the email has one.
+    async fn audit_login(
+        &self,
+        caller: &Caller,
+        action: &str,
+        account: &str,
+        user: Option<&UserRecord>,
+        now: Millis,
+    ) -> Result<(), IdentityError> {
+        let mut tx = self.store.begin().await?;
+        Store::record_audit(
+            &mut tx,
+            AuditEntry {
+                actor: caller,
+                action,
+                resource_type: "user",
+                resource_id: user.map(|u| u.id.as_str()).unwrap_or_default(),
+                organization_id: user.and_then(|u| u.organization_id.as_deref()).unwrap_or_default(),
+                before_json: String::new(),
+                after_json: serde_json::json!({ "email": account, "client_address": caller.client_address })
+                    .to_string(),
+                request_id: "",
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The live session behind `token`, recording the call as activity.
@@ -183,7 +201,7 @@ impl Auth {
             .and_then(|()| if new == current { Err(PasswordRejection::Unchanged) } else { Ok(()) })
             .map_err(|rejection| IdentityError::PasswordRejected { field: "new_password", rejection })?;
         let settings = self.settings.current().await?;
-        if let Err(error) = self.check_credentials(&settings, &user.email, current, &caller.client_address).await {
+        if let Err(error) = self.check_credentials(&settings, &user.email, current, caller).await {
             return Err(match error {
                 IdentityError::InvalidCredentials => IdentityError::WrongCurrentPassword,
                 other => other,

@@ -8,7 +8,14 @@ use std::time::Duration;
 use service_kit::{clock::Clock, secrets};
 
 use crate::{
-    domain::{IdentityError, brute_force::Scope, email, password::PasswordHasher, password_policy, tokens::Purpose},
+    domain::{
+        IdentityError,
+        brute_force::{self, Scope},
+        email,
+        password::PasswordHasher,
+        password_policy,
+        tokens::Purpose,
+    },
     mail_outbox::Mailer,
     storage::{AuditEntry, Store},
     system_settings::SystemSettings,
@@ -115,7 +122,10 @@ impl Recovery {
         )
         .await?;
         tx.commit().await?;
+        // The owner is back in: their failures from everywhere, and from this address, are forgotten.
         self.store.clear_failures(Scope::Account, &record.email_normalized).await?;
+        let from_here = brute_force::account_address(&record.email_normalized, client_address);
+        self.store.clear_failures(Scope::AccountAddress, &from_here).await?;
         Ok(user.email)
     }
 }

@@ -244,6 +244,19 @@ impl Drop for Suite {
     }
 }
 
+/// For suites behind a proxy: the tests' connections from 127.0.0.1 stand for an ingress
+/// (a trusted proxy), those from 127.0.0.2 for anyone else.
+pub fn trust_the_loopback_proxy(config: &mut PortalConfig) {
+    config.gateway.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+}
+
+/// A Login as a proxy passes it on, with `x-forwarded-for: <chain>`.
+pub fn forwarded_login(email: &str, password: &str, chain: &str) -> Request<LoginRequest> {
+    let mut request = Request::new(LoginRequest { email: email.into(), password: password.into() });
+    request.metadata_mut().insert("x-forwarded-for", MetadataValue::try_from(chain).expect("ASCII"));
+    request
+}
+
 /// A manual clock standing at the current time, for tests that move time.
 pub fn manual_clock() -> Clock {
     Clock::manual(Clock::system().now())

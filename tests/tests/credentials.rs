@@ -1,5 +1,5 @@
 //! Passwords, brute-force protection, settings and their audit trail, through the
-//! gateway (issue 4, DESIGN.md §3 "Passwords", "Brute force", "System settings").
+//! gateway (issues 4 and 13, DESIGN.md §3 "Passwords", "Brute force", "System settings").
 
 use std::time::Duration;
 
@@ -8,7 +8,10 @@ use portal_proto::identity::{
     WhoAmIRequest, audit_service_client::AuditServiceClient, password_service_client::PasswordServiceClient,
     session_service_client::SessionServiceClient, settings_service_client::SettingsServiceClient,
 };
-use portal_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Suite, authed, suite_tests};
+use portal_tests::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Suite, authed, forwarded_login, manual_clock, suite_tests, suite_variants,
+    trust_the_loopback_proxy,
+};
 use prost_types::FieldMask;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
@@ -19,7 +22,14 @@ suite_tests!(
     changing_the_password_ends_the_other_sessions,
     settings_are_typed_validated_versioned_and_audited,
 );
-suite_tests!(manual_clock: parallel_guesses_are_all_counted_and_the_delay_ends);
+suite_tests!(manual_clock: a_parallel_burst_verifies_at_most_the_threshold);
+
+suite_variants!(
+    start: |mode, backend| Suite::start_with(mode, backend, manual_clock(), trust_the_loopback_proxy);
+    threads: 2;
+    one_address_guessing_once_per_window_does_not_lock_the_owner_out,
+    the_account_wide_ceiling_bounds_guesses_from_many_addresses,
+);
 
 fn reason(status: &Status) -> String {
     status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
@@ -123,45 +133,141 @@ async fn settings_are_typed_validated_versioned_and_audited(suite: Suite) {
     assert!(events[0].after_json.contains("\"brute_force_threshold\":7"), "{}", events[0].after_json);
 }
 
-async fn parallel_guesses_are_all_counted_and_the_delay_ends(suite: Suite) {
-    let token = suite.admin_token().await;
-    let mut settings = SettingsServiceClient::new(suite.channel());
-    let current = settings.get_settings(authed(GetSettingsRequest {}, &token)).await.unwrap().into_inner();
-    let request = UpdateSettingsRequest {
-        settings: Some(Settings {
-            brute_force_threshold: 40,
-            brute_force_max_delay: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
-            ..current
-        }),
-        update_mask: Some(FieldMask { paths: vec!["brute_force_threshold".into(), "brute_force_max_delay".into()] }),
-    };
-    settings.update_settings(authed(request, &token)).await.unwrap();
+/// How many audit events of `action` identity recorded (the audit log is how the number
+/// of password verifications shows from outside).
+async fn audited(suite: &Suite, token: &str, action: &str) -> usize {
+    let mut audit = AuditServiceClient::new(suite.channel());
+    let request = ListAuditEventsRequest { action: action.into(), page_size: 500, ..Default::default() };
+    audit.list_audit_events(authed(request, token)).await.unwrap().into_inner().audit_events.len()
+}
 
-    let guesses: Vec<_> = (0..50)
-        .map(|i| {
+/// Sets the brute-force threshold (per account × address; the account-wide ceiling is ten times it).
+async fn set_threshold(suite: &Suite, token: &str, threshold: i32) {
+    let mut settings = SettingsServiceClient::new(suite.channel());
+    let current = settings.get_settings(authed(GetSettingsRequest {}, token)).await.unwrap().into_inner();
+    let request = UpdateSettingsRequest {
+        settings: Some(Settings { brute_force_threshold: threshold, ..current }),
+        update_mask: Some(FieldMask { paths: vec!["brute_force_threshold".into()] }),
+    };
+    settings.update_settings(authed(request, token)).await.unwrap();
+}
+
+/// A login from `address` behind the trusted proxy: whether it opened a session.
+async fn login_from(suite: &Suite, address: &str, password: &str) -> bool {
+    let mut sessions = SessionServiceClient::new(suite.channel());
+    match sessions.login(forwarded_login(ADMIN_EMAIL, password, address)).await {
+        Ok(_) => true,
+        Err(status) => {
+            assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+            false
+        }
+    }
+}
+
+/// Issue 13: 100 simultaneous guesses against one account (threshold 5), the right
+/// password among the last: each attempt is counted before its password is verified, so
+/// five are verified, the rest (the right password included) refused with the answer a
+/// wrong password gets; the right password logs in once the delay is over.
+async fn a_parallel_burst_verifies_at_most_the_threshold(suite: Suite) {
+    let token = suite.admin_token().await;
+    let guess = |password: String| {
+        let mut sessions = SessionServiceClient::new(suite.channel());
+        tokio::spawn(async move {
+            let request = LoginRequest { email: ADMIN_EMAIL.into(), password };
+            sessions.login(request).await.map(|_| ()).map_err(|status| (status.code(), status.message().to_owned()))
+        })
+    };
+    let mut guesses: Vec<_> = (0..95).map(|i| guess(format!("wrong guess number {i}"))).collect();
+    // The right password joins the burst once it has used up the budget (a refusal is
+    // audited before any verification ends), while the wrong guesses are still in flight.
+    for _ in 0..600 {
+        if audited(&suite, &token, "user.login_refused").await > 0 || guesses.iter().all(|g| g.is_finished()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    guesses.extend((0..5).map(|_| guess(ADMIN_PASSWORD.into())));
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.unwrap().expect_err("no guess of the burst logs in"));
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "every guess got the same answer: {answers:?}");
+    assert_eq!(answers[0].0, Code::Unauthenticated);
+    assert_eq!(audited(&suite, &token, "user.login_failed").await, 5, "verifications performed");
+    assert_eq!(audited(&suite, &token, "user.login_refused").await, 95);
+
+    // The refusal lasts the delay (1 s at the threshold) and looks like a wrong password.
+    let refused = suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap_err();
+    assert_eq!((refused.code(), refused.message().to_owned()), answers[0]);
+    suite.clock.advance(Duration::from_secs(1));
+    suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("the right password logs in once the delay is over");
+    // That login cleared the count: four wrong guesses and the right one fit in the budget.
+    for i in 0..4 {
+        suite.login(ADMIN_EMAIL, &format!("another wrong guess {i}")).await.unwrap_err();
+    }
+    suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("the right password within the budget logs in");
+    assert_eq!(audited(&suite, &token, "user.login_failed").await, 9);
+}
+
+/// Issue 13: past the threshold, an attacker guessing once per refusal window (15 min)
+/// from one address keeps only that address out: the owner logs in from another address
+/// every time, long after the attacker's guesses outnumber the account-wide ceiling.
+async fn one_address_guessing_once_per_window_does_not_lock_the_owner_out(suite: Suite) {
+    const ATTACKER: &str = "203.0.113.7";
+    const OWNER: &str = "198.51.100.9";
+    let token = suite.admin_token().await;
+    set_threshold(&suite, &token, 2).await;
+    for guess in 0..2 {
+        assert!(!login_from(&suite, ATTACKER, &format!("guess {guess}")).await);
+    }
+    for window in 0..20 {
+        // Once the attacker's window is over, its next guess is verified, and fails.
+        suite.clock.advance(Duration::from_secs(15 * 60));
+        assert!(!login_from(&suite, ATTACKER, &format!("guess in window {window}")).await);
+        assert!(!login_from(&suite, ATTACKER, ADMIN_PASSWORD).await, "the attacker's address waits again");
+        assert!(login_from(&suite, OWNER, ADMIN_PASSWORD).await, "the owner is refused in window {window}");
+    }
+    // 22 verified guesses: past the account-wide ceiling of 20, had they all counted there.
+    assert_eq!(audited(&suite, &token, "user.login_failed").await, 22);
+    assert_eq!(audited(&suite, &token, "user.login_refused").await, 20);
+}
+
+/// Issue 13: guesses from many addresses are bounded by the account-wide ceiling (ten times
+/// the threshold): once it is reached the account is refused from everywhere, the owner
+/// included, for a delay; after it, one attempt at a time gets through.
+async fn the_account_wide_ceiling_bounds_guesses_from_many_addresses(suite: Suite) {
+    const OWNER: &str = "198.51.100.9";
+    let token = suite.admin_token().await;
+    set_threshold(&suite, &token, 2).await;
+    // Ten addresses, two guesses each, reach the ceiling of 20.
+    for address in 0..10 {
+        for guess in 0..2 {
+            assert!(!login_from(&suite, &format!("203.0.113.{address}"), &format!("guess {guess}")).await);
+        }
+    }
+    assert!(!login_from(&suite, "203.0.113.10", "a fresh address's guess").await);
+    assert!(!login_from(&suite, OWNER, ADMIN_PASSWORD).await, "past the ceiling the owner waits too");
+    assert_eq!(audited(&suite, &token, "user.login_failed").await, 20);
+    assert_eq!(audited(&suite, &token, "user.login_refused").await, 2);
+
+    // After the delay (1 s), twenty fresh addresses guessing at once get one verification.
+    suite.clock.advance(Duration::from_secs(1));
+    let burst: Vec<_> = (20..40)
+        .map(|address| {
             let mut sessions = SessionServiceClient::new(suite.channel());
             tokio::spawn(async move {
-                sessions
-                    .login(LoginRequest { email: ADMIN_EMAIL.into(), password: format!("wrong guess number {i}") })
-                    .await
+                let chain = format!("203.0.113.{address}");
+                sessions.login(forwarded_login(ADMIN_EMAIL, "a parallel guess", &chain)).await.unwrap_err().code()
             })
         })
         .collect();
-    let mut wrong_answers = Vec::new();
-    for guess in guesses {
-        let status = guess.await.unwrap().unwrap_err();
-        wrong_answers.push((status.code(), status.message().to_owned()));
+    for guess in burst {
+        assert_eq!(guess.await.unwrap(), Code::Unauthenticated);
     }
-    wrong_answers.dedup();
-    assert_eq!(wrong_answers.len(), 1, "every guess got the same answer: {wrong_answers:?}");
-
-    // 50 failures with threshold 40 refuse attempts for 2^10 s = 1024 s; had only 49 been
-    // counted it would be 512 s. The refusal looks exactly like a wrong password.
-    let refused = suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap_err();
-    assert_eq!((refused.code(), refused.message().to_owned()), wrong_answers[0]);
-    suite.clock.advance(Duration::from_secs(600));
-    let still = suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap_err();
-    assert_eq!((still.code(), still.message().to_owned()), wrong_answers[0]);
-    suite.clock.advance(Duration::from_secs(430));
-    suite.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect("the correct password works once the delay is over");
+    assert_eq!(audited(&suite, &token, "user.login_failed").await, 21);
+    assert_eq!(audited(&suite, &token, "user.login_refused").await, 21);
+    // The delay is bounded (at most brute_force_max_delay): then the owner logs in.
+    suite.clock.advance(Duration::from_secs(15 * 60));
+    assert!(login_from(&suite, OWNER, ADMIN_PASSWORD).await, "the owner logs in once the delay is over");
 }

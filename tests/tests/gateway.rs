@@ -11,7 +11,10 @@ use portal_proto::identity::{
     AuthenticateSessionRequest, LoginRequest, WhoAmIRequest,
     identity_internal_service_client::IdentityInternalServiceClient, session_service_client::SessionServiceClient,
 };
-use portal_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Mode, Suite, authed, suite_tests, suite_variants};
+use portal_tests::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Mode, Suite, authed, forwarded_login, manual_clock, suite_tests, suite_variants,
+    trust_the_loopback_proxy,
+};
 use service_kit::{
     Caller, CallerKind,
     assertion::{AssertionKey, HEADER},
@@ -31,7 +34,7 @@ suite_tests!(
 );
 
 suite_variants!(
-    start: |mode, backend| Suite::start_with(mode, backend, Clock::system(), trust_the_loopback_proxy);
+    start: |mode, backend| Suite::start_with(mode, backend, manual_clock(), trust_the_loopback_proxy);
     threads: 2;
     failed_logins_count_against_the_forwarded_client_address,
 );
@@ -275,28 +278,19 @@ async fn stalled_anonymous_streams_do_not_starve_logged_in_calls(suite: Suite) {
     assert!(opened.elapsed() >= deadline, "the held streams were ended before the deadline");
 }
 
-/// The tests' connections from 127.0.0.1 stand for an ingress; 127.0.0.2 for anyone else.
-fn trust_the_loopback_proxy(config: &mut PortalConfig) {
-    config.gateway.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
-}
-
-/// A Login as a proxy passes it on, with `x-forwarded-for: <chain>`.
-fn forwarded_login(email: &str, password: &str, chain: &str) -> Request<LoginRequest> {
-    let mut request = Request::new(LoginRequest { email: email.into(), password: password.into() });
-    request.metadata_mut().insert("x-forwarded-for", MetadataValue::try_from(chain).expect("ASCII"));
-    request
-}
-
 /// Issue 14: behind a trusted proxy, failed logins count against the client the proxy
-/// names, so one attacker does not lock everyone out.
+/// names, so one attacker does not lock everyone out. (The suite's clock stands still, so
+/// the attacker's refusal window lasts.)
 async fn failed_logins_count_against_the_forwarded_client_address(suite: Suite) {
     const ATTACKER: &str = "203.0.113.7";
     let mut sessions = SessionServiceClient::new(suite.channel());
     for attempt in 0..60 {
         // The attacker writes entries of its own, a different one each time; the proxy
-        // appends the address it saw.
+        // appends the address it saw. It sprays accounts, one guess each, which only the
+        // per-address counter (threshold 50) sees.
         let chain = format!("192.0.2.{attempt}, {ATTACKER}");
-        let status = sessions.login(forwarded_login("nobody@example.com", "a wrong password", &chain)).await;
+        let email = format!("nobody{attempt}@example.com");
+        let status = sessions.login(forwarded_login(&email, "a wrong password", &chain)).await;
         assert_eq!(status.unwrap_err().code(), Code::Unauthenticated);
     }
     sessions

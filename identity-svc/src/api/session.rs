@@ -28,7 +28,7 @@ pub fn login_response(opened: OpenedSession) -> pb::LoginResponse {
 #[tonic::async_trait]
 impl SessionService for SessionApi {
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
-        let client_address = Caller::of(&request)?.client_address.clone();
+        let caller = Caller::of(&request)?.clone();
         let pb::LoginRequest { email, password } = request.into_inner();
         let mut violations = Violations::new();
         if email.trim().is_empty() {
@@ -42,7 +42,7 @@ impl SessionService for SessionApi {
             violations.add("password", "must be at most 128 characters");
         }
         violations.finish()?;
-        let opened = self.auth.login(&email, &password, &client_address).await?;
+        let opened = self.auth.login(&email, &password, &caller).await?;
         Ok(Response::new(login_response(opened)))
     }
 
