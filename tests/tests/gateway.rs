@@ -18,8 +18,6 @@ use portal_tests::{
 use service_kit::{
     Caller, CallerKind,
     assertion::{AssertionKey, HEADER},
-    clock::Clock,
-    config::PortalConfig,
 };
 use tonic::{Code, Request, codegen::Bytes, metadata::MetadataValue, transport::Endpoint};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
