@@ -93,32 +93,27 @@ const MAIL_REQUESTS_PER_EMAIL: i64 = 5;
 const WINDOW_MS: Millis = 3_600_000;
 
 /// Refuses with TOO_MANY_ATTEMPTS while any of `subjects` is over its limit in the
-/// current hour; otherwise counts this attempt against each.
+/// current hour; otherwise counts this attempt against each, in the same transaction.
 async fn limit(store: &Store, subjects: &[(Scope, &str)], now: Millis) -> Result<(), IdentityError> {
     let window = now.div_euclid(WINDOW_MS);
-    let subjects: Vec<_> = subjects
+    let counters: Vec<_> = subjects
         .iter()
         .filter(|(_, key)| !key.is_empty())
         .map(|(scope, key)| (*scope, format!("{key}|{window}")))
         .collect();
-    for (scope, subject) in &subjects {
-        if store.blocked_until(*scope, subject).await? > now {
-            return Err(IdentityError::TooManyAttempts);
-        }
-    }
     let throttle = Throttle {
         account_threshold: MAIL_REQUESTS_PER_EMAIL,
-        address_threshold: if subjects.iter().any(|(scope, _)| *scope == Scope::TokenAddress) {
+        address_threshold: if counters.iter().any(|(scope, _)| *scope == Scope::TokenAddress) {
             TOKEN_GUESSES_PER_ADDRESS
         } else {
             MAIL_REQUESTS_PER_ADDRESS
         },
         max_delay_ms: WINDOW_MS,
     };
-    for (scope, subject) in &subjects {
-        store.record_failure(*scope, subject, throttle, now).await?;
+    match store.reserve_attempt(&counters, throttle, now).await? {
+        Some(_) => Ok(()),
+        None => Err(IdentityError::TooManyAttempts),
     }
-    Ok(())
 }
 
 /// Whether `client_address` presented too many unknown tokens this hour.

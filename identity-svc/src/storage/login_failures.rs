@@ -1,7 +1,7 @@
-//! Attempt counters for brute-force protection. A login attempt is reserved before its
-//! password is verified, in one transaction over all its counters, each one atomic
-//! upsert; so parallel attempts are all counted and refused alike, on PostgreSQL and
-//! SQLite.
+//! Attempt counters for brute-force protection and the emailed-link limits. An attempt
+//! is reserved before it is acted on (a login's password verified, a link's email sent),
+//! in one transaction over all its counters, each one atomic upsert; so parallel attempts
+//! are all counted and refused alike, on PostgreSQL and SQLite.
 
 use service_kit::clock::Millis;
 
@@ -118,44 +118,7 @@ impl Store {
         Ok(row.map_or(0, |(until,)| until))
     }
 
-    /// Counts one failure and extends the refusal window as the throttle says (the
-    /// emailed-link limits, which count after checking [`Store::blocked_until`]).
-    pub async fn record_failure(
-        &self,
-        scope: Scope,
-        subject: &str,
-        throttle: Throttle,
-        now: Millis,
-    ) -> Result<i64, IdentityError> {
-        let mut tx = self.db.pool.begin().await?;
-        let (failures,): (i64,) = sqlx::query_as(
-            "INSERT INTO login_failures (scope, subject, failures, last_failure_at, blocked_until) \
-             VALUES ($1, $2, 1, $3, 0) ON CONFLICT (scope, subject) DO UPDATE SET \
-             failures = CASE WHEN login_failures.last_failure_at < $4 THEN 1 ELSE login_failures.failures + 1 END, \
-             last_failure_at = $3 RETURNING failures",
-        )
-        .bind(scope.as_str())
-        .bind(subject)
-        .bind(now)
-        .bind(now - FORGET_AFTER_MS)
-        .fetch_one(&mut *tx)
-        .await?;
-        let delay = throttle.delay_after(scope, failures);
-        if delay > 0 {
-            sqlx::query(
-                "UPDATE login_failures SET blocked_until = $1 WHERE scope = $2 AND subject = $3 AND blocked_until < $1",
-            )
-            .bind(now + delay)
-            .bind(scope.as_str())
-            .bind(subject)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(failures)
-    }
-
-    /// Forgets the failures of `subject` (after a successful login).
+    /// Forgets the failures of `subject` (after a password recovery).
     pub async fn clear_failures(&self, scope: Scope, subject: &str) -> Result<(), IdentityError> {
         sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND subject = $2")
             .bind(scope.as_str())
