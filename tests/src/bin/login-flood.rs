@@ -26,8 +26,9 @@ use portal_proto::identity::{LoginRequest, session_service_client::SessionServic
 use portal_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Suite};
 use service_kit::{Caller, assertion::AssertionKey, secrets};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
     process::{Child, Command},
+    sync::mpsc,
 };
 use tonic::{Code, Request, transport::Channel};
 
@@ -64,11 +65,33 @@ fn start(binary: &str, args: &[&str], env: &[(&str, String)], data: &tempfile::T
         .env("PORTAL__BOOTSTRAP__ADMIN_EMAIL", ADMIN_EMAIL)
         .env("PORTAL__BOOTSTRAP__ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
     command.spawn().unwrap_or_else(|e| panic!("cannot start {binary} (build it in release first): {e}"))
+}
+
+/// Reads the child's output and error to their end (so it never blocks on a full pipe),
+/// passing the lines on.
+fn lines_of(child: &mut Child) -> mpsc::UnboundedReceiver<String> {
+    fn forward(stream: impl AsyncRead + Unpin + Send + 'static, sender: mpsc::UnboundedSender<String>) {
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = sender.send(line);
+            }
+        });
+    }
+    let (sender, receiver) = mpsc::unbounded_channel();
+    if let Some(stdout) = child.stdout.take() {
+        forward(stdout, sender.clone());
+    }
+    if let Some(stderr) = child.stderr.take() {
+        forward(stderr, sender);
+    }
+    receiver
 }
 
 /// A login, signed as the gateway would sign it for a client at `client_address` (when a key is given).
@@ -96,13 +119,14 @@ async fn identity_flood(logins: usize, concurrency: usize) {
     let data = tempfile::tempdir().expect("a temporary folder");
     let port = free_port();
     let secret = secrets::random_token(32);
-    let child = start(
+    let mut child = start(
         "identity-svc",
         &[],
         &[("PORTAL__LISTEN", format!("127.0.0.1:{port}")), ("PORTAL__ASSERTION__SECRET", secret.clone())],
         &data,
     );
     let pid = child.id().expect("a running process");
+    let _output = lines_of(&mut child);
     let channel = Suite::channel_to(([127, 0, 0, 1], port).into());
     let key = Arc::new(AssertionKey::new(secret.as_bytes(), 60_000));
     wait_for_login(channel.clone(), Some(&key)).await;
@@ -156,9 +180,9 @@ async fn all_in_one_idle() {
     let mut child = start("gateway", &["--demo"], &[("PORTAL__LISTEN", format!("127.0.0.1:{port}"))], &data);
     let pid = child.id().expect("a running process");
     // The demo is loaded when the process prints its summary (naming the administrator).
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut lines = lines_of(&mut child);
     let loaded = tokio::time::timeout(Duration::from_secs(300), async {
-        while let Ok(Some(line)) = lines.next_line().await {
+        while let Some(line) = lines.recv().await {
             if line.contains("System administrator") {
                 return true;
             }
