@@ -40,7 +40,11 @@ pub fn is_staff(caller: &Caller) -> bool {
     caller.system_administrator || caller.kind == CallerKind::Employee
 }
 
-/// Whether the caller may manage the catalog, calendars, agreements and settings.
+/// The system operation that changing the case settings needs (asked of access on every
+/// change; the system administrator holds every operation).
+pub const CAN_MANAGE_CASE_SETTINGS: &str = "CanManageCaseSettings";
+
+/// Whether the caller may manage the catalog, calendars and agreements.
 pub fn may_manage_reference_data(caller: &Caller) -> bool {
     is_staff(caller)
 }

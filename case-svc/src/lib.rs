@@ -57,7 +57,11 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
     let store = storage::Store::new(database.clone());
     let clock = context.clock.clone();
     let directory = directory::Directory::new(context.upstreams.clone(), context.assertion_key.clone());
-    let settings = settings::Settings { store: store.clone(), clock: clock.clone() };
+    let settings = settings::Settings {
+        store: store.clone(),
+        clock: clock.clone(),
+        access: service_kit::access::AccessClient::new(context, AREA),
+    };
     let agreements =
         agreements::Agreements { store: store.clone(), clock: clock.clone(), directory: directory.clone() };
     let folders = folders::Folders::new(

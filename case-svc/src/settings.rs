@@ -1,10 +1,11 @@
 //! Case settings use cases: the number template, the attachment limit, the SLA warning
 //! share and the default calendar.
 
-use service_kit::{Caller, clock::Clock};
+use service_kit::{Caller, access::AccessClient, clock::Clock};
 
 use crate::{
-    catalog::{expected_version, require_manager},
+    case_access::CAN_MANAGE_CASE_SETTINGS,
+    catalog::expected_version,
     domain::{CaseError, numbering},
     storage::{SettingsRecord, Store},
 };
@@ -27,6 +28,7 @@ pub fn defaults(now: i64) -> SettingsRecord {
 pub struct Settings {
     pub store: Store,
     pub clock: Clock,
+    pub access: AccessClient,
 }
 
 impl Settings {
@@ -40,7 +42,7 @@ impl Settings {
         etag: &str,
         change: impl FnOnce(&mut SettingsRecord) -> Result<(), CaseError>,
     ) -> Result<SettingsRecord, CaseError> {
-        require_manager(caller, "the case settings")?;
+        self.access.require_staff_operation(caller, CAN_MANAGE_CASE_SETTINGS).await.map_err(CaseError::Api)?;
         let current = self.get().await?;
         let expected = expected_version(etag, "case settings")?.unwrap_or(current.version);
         if expected != current.version {

@@ -16,7 +16,7 @@ use portal_proto::notify::{
     delivery_service_server::DeliveryServiceServer, notify_internal_service_server::NotifyInternalServiceServer,
     template_service_server::TemplateServiceServer,
 };
-use service_kit::{ServiceContext, ServiceModule, StartError, config::PortalConfig, db::Database, service_routes};
+use service_kit::{ServiceContext, access::AccessClient, ServiceModule, StartError, config::PortalConfig, db::Database, service_routes};
 
 pub use storage::MIGRATIONS;
 
@@ -61,7 +61,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     }
     let domain = message_id_domain(config);
     let transport = Transport::from_config(config, &domain).map_err(StartError::Other)?;
-    let templates = Templates::new(store.clone(), context.clock.clone());
+    let templates = Templates::new(store.clone(), context.clock.clone(), &config.public_base_url);
     let queued = Arc::new(tokio::sync::Notify::new());
     let outbox = Outbox::new(store.clone(), templates.clone(), context.clock.clone(), domain, queued.clone());
     let worker = Worker::new(
@@ -77,10 +77,11 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         &config.mail,
     );
     tokio::spawn(worker.run(queued, context.shutdown.clone()));
+    let access = AccessClient::new(&context, AREA);
     let (routes, services) = service_routes!(context;
-        DeliveryServiceServer<DeliveryApi>(DeliveryApi { outbox: outbox.clone() }) as Public,
+        DeliveryServiceServer<DeliveryApi>(DeliveryApi { access: access.clone(), outbox: outbox.clone() }) as Public,
         NotifyInternalServiceServer<InternalApi>(InternalApi { outbox, templates: templates.clone() }) as Internal,
-        TemplateServiceServer<TemplateApi>(TemplateApi { templates }) as Public,
+        TemplateServiceServer<TemplateApi>(TemplateApi { access, templates }) as Public,
     );
     Ok(ServiceModule { area: AREA, routes, services, database })
 }

@@ -11,6 +11,7 @@ use crate::{
         NotifyError,
         catalog::{self, CodeSpec},
         culture::{self, DEFAULT_CULTURE},
+        links,
         template::{self, TemplateText},
     },
     storage::{NewTemplate, Store, TemplateFilter, TemplateRow},
@@ -66,6 +67,8 @@ pub struct Preview {
 pub struct Templates {
     store: Store,
     clock: Clock,
+    /// The public base URL (no trailing `/`) that a template's links must lead to.
+    public_base_url: String,
 }
 
 /// The request field of a template field, for violations.
@@ -95,8 +98,23 @@ fn expected_version(etag: &str) -> Result<Option<i64>, NotifyError> {
 }
 
 impl Templates {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Clock, public_base_url: &str) -> Self {
+        Self { store, clock, public_base_url: public_base_url.trim_end_matches('/').to_owned() }
+    }
+
+    /// The text as saved: its macros for `spec`, and its links (see `domain::links`).
+    fn check_saved(&self, text: &TemplateText, spec: &CodeSpec) -> Result<(), NotifyError> {
+        text.validate(spec)?;
+        for (field, part, html) in [
+            ("subject", &text.subject, false),
+            ("body_text", &text.body_text, false),
+            ("body_html", &text.body_html, true),
+        ] {
+            if let Some(link) = links::foreign_link(part, &self.public_base_url, html) {
+                return Err(NotifyError::ForeignLink { link, field, base_url: self.public_base_url.clone() });
+            }
+        }
+        Ok(())
     }
 
     /// The rules of a code: a built-in code's own, or those of a custom code's base code.
@@ -179,7 +197,7 @@ impl Templates {
             }
             spec
         };
-        input.text.validate(spec)?;
+        self.check_saved(&input.text, spec)?;
         self.store
             .insert_template(
                 NewTemplate { code: &input.code, culture: &culture, base_code: spec.code, text: &input.text },
@@ -218,7 +236,7 @@ impl Templates {
         check_shape(&text)?;
         let spec = catalog::built_in(&before.base_code)
             .ok_or_else(|| NotifyError::invalid("template.base_code", "names no built-in code"))?;
-        text.validate(spec)?;
+        self.check_saved(&text, spec)?;
         self.store.update_template(&before, &text, actor, self.clock.now()).await?.ok_or(NotifyError::StaleEtag)
     }
 

@@ -1,5 +1,6 @@
 //! The portal's v1 gRPC contracts: prost messages, tonic clients and servers for
-//! the five areas, and the encoded descriptor set that reflection serves.
+//! the five areas, the method options they share (`portal.common.v1`), and the
+//! encoded descriptor set that reflection serves.
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
@@ -7,6 +8,13 @@ pub mod codec;
 
 /// Generated code, one module per protobuf package.
 pub mod portal {
+    /// `portal.common.*`
+    pub mod common {
+        /// `portal.common.v1`: what every area's contracts share (who may call a method).
+        pub mod v1 {
+            tonic::include_proto!("portal.common.v1");
+        }
+    }
     /// `portal.identity.*`
     pub mod identity {
         /// `portal.identity.v1`
@@ -45,7 +53,7 @@ pub mod portal {
 }
 
 pub use portal::{
-    access::v1 as access, case::v1 as case, identity::v1 as identity, notify::v1 as notify, partner::v1 as partner,
+    access::v1 as access, case::v1 as case, common::v1 as common, identity::v1 as identity, notify::v1 as notify, partner::v1 as partner,
 };
 
 /// The encoded `FileDescriptorSet` of every portal `.proto` file and its imports.

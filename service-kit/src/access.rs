@@ -61,7 +61,7 @@ use sqlx::Row;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 
 use crate::{
-    ApiError, Caller, ServiceContext, Upstreams,
+    ApiError, Caller, CallerKind, ServiceContext, Upstreams,
     assertion::AssertionKey,
     db::Database,
     error::error_reason,
@@ -201,6 +201,26 @@ impl AccessClient {
             subject_user_id: subject_user_id.to_owned(),
         };
         Ok(self.call(|mut c| async move { c.check_system_operation(request).await }).await?.allowed)
+    }
+
+    /// Refuses, with PERMISSION_DENIED (reason SYSTEM_OPERATION_REQUIRED), a caller who is
+    /// neither the system administrator nor an employee that access allows the system
+    /// operation `operation_code`: the rule of every administrative call (templates,
+    /// deliveries, case settings…). Asked on every call; an error of access is returned
+    /// as such (UNAVAILABLE or INTERNAL), never taken for a yes.
+    pub async fn require_staff_operation(&self, caller: &Caller, operation_code: &str) -> Result<(), ApiError> {
+        if caller.system_administrator {
+            return Ok(());
+        }
+        if caller.kind == CallerKind::Employee && self.check_system_operation(&caller.user_id, operation_code).await? {
+            return Ok(());
+        }
+        Err(ApiError::PermissionDenied {
+            reason: "SYSTEM_OPERATION_REQUIRED",
+            message: format!(
+                "this call needs the system administrator or an employee allowed the system operation {operation_code}; ask your administrator"
+            ),
+        })
     }
 
     /// Registers a new record (applies the default record rules).

@@ -11,32 +11,19 @@ pub use templates::TemplateApi;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Serialize, de::DeserializeOwned};
-use service_kit::{ApiError, Caller, CallerKind};
+use service_kit::{ApiError, Caller, access::AccessClient};
 use tonic::{Request, Status};
 
 /// Default and largest page sizes of the List calls.
 const DEFAULT_PAGE_SIZE: i64 = 50;
 const MAX_PAGE_SIZE: i64 = 500;
 
-/// The staff member behind a call to an administrative service: the system
-/// administrator or an employee.
-///
-/// Until access-svc evaluates system operations (issue 5, access), every employee is
-/// let through; with it, an employee also needs the operation the service names
-/// (`operation`: CanAdministratePortalUsers for deliveries, CanManageLookups for
-/// templates). External users and anonymous callers are refused.
-fn staff<'r, T>(request: &'r Request<T>, operation: &str) -> Result<&'r Caller, Status> {
+/// The caller of an administrative call, once access allows them the system operation
+/// `operation` (the system administrator, or an employee granted it), asked on every call.
+async fn authorized<'r, T>(access: &AccessClient, request: &'r Request<T>, operation: &str) -> Result<&'r Caller, Status> {
     let caller = Caller::user_of(request)?;
-    if caller.system_administrator || caller.kind == CallerKind::Employee {
-        return Ok(caller);
-    }
-    Err(ApiError::PermissionDenied {
-        reason: "PERMISSION_DENIED",
-        message: format!(
-            "only the system administrator or an employee allowed the system operation {operation} may do this"
-        ),
-    }
-    .into())
+    access.require_staff_operation(caller, operation).await?;
+    Ok(caller)
 }
 
 /// The page size asked for, within bounds; the error names the field.

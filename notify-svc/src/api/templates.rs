@@ -2,20 +2,22 @@
 
 use portal_proto::notify::{self as pb, render_template_request::Source, template_service_server::TemplateService};
 use service_kit::{ApiError, clock::to_timestamp, error::Violations, validate};
+use service_kit::access::AccessClient;
 use tonic::{Request, Response, Status};
 
-use super::{check_macro_values, decode_token, encode_token, page_size, staff};
+use super::{authorized, check_macro_values, decode_token, encode_token, page_size};
 use crate::{
     domain::{catalog::MacroSpec, culture, template::TemplateText},
     storage::{TemplateFilter, TemplateRow},
     templates::{CodeInfo, RenderSource, TemplateDraftInput, Templates, UpdateFields},
 };
 
-/// The system operation that will govern templates (see `staff`).
-const OPERATION: &str = "CanManageLookups";
+/// The system operation every template call needs.
+const OPERATION: &str = "CanManageEmailTemplates";
 
 #[derive(Debug, Clone)]
 pub struct TemplateApi {
+    pub access: AccessClient,
     pub templates: Templates,
 }
 
@@ -60,7 +62,7 @@ fn macro_message(spec: &MacroSpec) -> pb::Macro {
 #[tonic::async_trait]
 impl TemplateService for TemplateApi {
     async fn get_template(&self, request: Request<pb::GetTemplateRequest>) -> Result<Response<pb::Template>, Status> {
-        staff(&request, OPERATION)?;
+        authorized(&self.access, &request, OPERATION).await?;
         let id = request.into_inner().id;
         validate::id("id", &id)?;
         Ok(Response::new(self.templates.get(&id).await?.into()))
@@ -70,7 +72,7 @@ impl TemplateService for TemplateApi {
         &self,
         request: Request<pb::ListTemplatesRequest>,
     ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
-        staff(&request, OPERATION)?;
+        authorized(&self.access, &request, OPERATION).await?;
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let culture = if request.culture.trim().is_empty() {
@@ -102,7 +104,7 @@ impl TemplateService for TemplateApi {
         &self,
         request: Request<pb::CreateTemplateRequest>,
     ) -> Result<Response<pb::Template>, Status> {
-        let actor = staff(&request, OPERATION)?.user_id.clone();
+        let actor = authorized(&self.access, &request, OPERATION).await?.user_id.clone();
         let pb::CreateTemplateRequest { template, request_id } = request.into_inner();
         let Some(template) = template else {
             return Err(ApiError::invalid("template", "is required").into());
@@ -134,7 +136,7 @@ impl TemplateService for TemplateApi {
         &self,
         request: Request<pb::UpdateTemplateRequest>,
     ) -> Result<Response<pb::Template>, Status> {
-        let actor = staff(&request, OPERATION)?.user_id.clone();
+        let actor = authorized(&self.access, &request, OPERATION).await?.user_id.clone();
         let pb::UpdateTemplateRequest { template, update_mask } = request.into_inner();
         let mut violations = Violations::new();
         let template = template.unwrap_or_else(|| {
@@ -185,7 +187,7 @@ impl TemplateService for TemplateApi {
     }
 
     async fn delete_template(&self, request: Request<pb::DeleteTemplateRequest>) -> Result<Response<()>, Status> {
-        let actor = staff(&request, OPERATION)?.user_id.clone();
+        let actor = authorized(&self.access, &request, OPERATION).await?.user_id.clone();
         let request = request.into_inner();
         validate::id("id", &request.id)?;
         self.templates.delete(&request.id, &request.etag, &actor).await?;
@@ -196,7 +198,7 @@ impl TemplateService for TemplateApi {
         &self,
         request: Request<pb::ListTemplateCodesRequest>,
     ) -> Result<Response<pb::ListTemplateCodesResponse>, Status> {
-        staff(&request, OPERATION)?;
+        authorized(&self.access, &request, OPERATION).await?;
         let request = request.into_inner();
         let limit = page_size(request.page_size)? as usize;
         let offset: usize = decode_token(&request.page_token)?.unwrap_or(0);
@@ -211,7 +213,7 @@ impl TemplateService for TemplateApi {
         &self,
         request: Request<pb::RenderTemplateRequest>,
     ) -> Result<Response<pb::RenderTemplateResponse>, Status> {
-        staff(&request, OPERATION)?;
+        authorized(&self.access, &request, OPERATION).await?;
         let pb::RenderTemplateRequest { source, macro_values } = request.into_inner();
         let mut violations = Violations::new();
         check_macro_values(&macro_values, &mut violations);

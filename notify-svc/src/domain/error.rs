@@ -22,6 +22,11 @@ pub enum NotifyError {
         echo(.name)
     )]
     MacroUnknown { name: String, field: &'static str },
+    #[error(
+        "{field} links to {}, outside the portal's public base URL {base_url}: link to the portal, or through a link macro such as #RecoveryLinkUrl#",
+        echo(.link)
+    )]
+    ForeignLink { link: String, field: &'static str, base_url: String },
     #[error("macro_values has no value for the required macro #{name}#")]
     MacroValueMissing { name: String },
     #[error("template code '{code}' has no template in culture '{culture}', its language or en-US")]
@@ -94,6 +99,13 @@ impl From<NotifyError> for Status {
                 HashMap::from([("macro".into(), echo(&name)), ("field".into(), field.into())]),
                 Some(format!("template.{field}")),
             ),
+            NotifyError::ForeignLink { link, field, .. } => detailed(
+                Code::InvalidArgument,
+                message,
+                "TEMPLATE_LINK_FOREIGN",
+                HashMap::from([("link".into(), echo(&link)), ("field".into(), field.into())]),
+                Some(format!("template.{field}")),
+            ),
             NotifyError::MacroValueMissing { name } => detailed(
                 Code::InvalidArgument,
                 message,
@@ -124,7 +136,9 @@ impl From<NotifyError> for ApiError {
                 }
                 collected.finish().err().unwrap_or_else(|| ApiError::internal("an empty list of violations"))
             }
-            NotifyError::MacroMissing { field, .. } | NotifyError::MacroUnknown { field, .. } => {
+            NotifyError::MacroMissing { field, .. }
+            | NotifyError::MacroUnknown { field, .. }
+            | NotifyError::ForeignLink { field, .. } => {
                 ApiError::invalid(format!("template.{field}"), message)
             }
             NotifyError::MacroValueMissing { name } => ApiError::invalid(format!("macro_values[{name}]"), message),
