@@ -16,7 +16,9 @@ use portal_proto::notify::{
     delivery_service_server::DeliveryServiceServer, notify_internal_service_server::NotifyInternalServiceServer,
     template_service_server::TemplateServiceServer,
 };
-use service_kit::{ServiceContext, access::AccessClient, ServiceModule, StartError, config::PortalConfig, db::Database, service_routes};
+use service_kit::{
+    ServiceContext, ServiceModule, StartError, access::AccessClient, config::PortalConfig, db::Database, service_routes,
+};
 
 pub use storage::MIGRATIONS;
 

@@ -53,7 +53,8 @@ pub mod portal {
 }
 
 pub use portal::{
-    access::v1 as access, case::v1 as case, common::v1 as common, identity::v1 as identity, notify::v1 as notify, partner::v1 as partner,
+    access::v1 as access, case::v1 as case, common::v1 as common, identity::v1 as identity, notify::v1 as notify,
+    partner::v1 as partner,
 };
 
 /// The encoded `FileDescriptorSet` of every portal `.proto` file and its imports.

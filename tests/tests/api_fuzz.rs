@@ -21,22 +21,15 @@ use std::{
 
 use futures::{StreamExt, stream};
 use portal_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Suite, suite_tests};
-use prost::{
-    Message,
-    bytes::{Buf, BufMut},
-};
+use prost::Message;
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, MethodDescriptor, ReflectMessage,
-    Value,
+    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, MethodDescriptor, ReflectMessage, Value,
 };
-use service_kit::server::is_internal;
-use tonic::{
-    Code, Request, Status,
-    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
-    codegen::http::uri::PathAndQuery,
-    metadata::MetadataValue,
-    transport::Channel,
-};
+use tonic::{Code, Request, Status, codegen::http::uri::PathAndQuery, metadata::MetadataValue, transport::Channel};
+
+#[path = "support/raw.rs"]
+mod raw;
+use raw::{RawCodec, public_unary_methods};
 
 suite_tests!(no_input_makes_a_public_method_fail_on_the_server);
 
@@ -66,57 +59,6 @@ impl Settings {
             filter: std::env::var("PORTAL_FUZZ_METHODS").ok().filter(|f| !f.is_empty()),
         }
     }
-}
-
-/// Sends already-encoded request bytes and keeps the answer's bytes unread.
-#[derive(Debug, Clone, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        let mut bytes = vec![0; src.remaining()];
-        src.copy_to_slice(&mut bytes);
-        Ok(Some(bytes))
-    }
-}
-
-/// Every public unary method of the portal's contracts.
-fn public_unary_methods(filter: Option<&str>) -> Vec<MethodDescriptor> {
-    let pool = DescriptorPool::decode(portal_proto::FILE_DESCRIPTOR_SET).expect("the portal's descriptors");
-    pool.services()
-        .filter(|service| service.full_name().starts_with("portal.") && !is_internal(service.full_name()))
-        .flat_map(|service| service.methods().collect::<Vec<_>>())
-        .filter(|method| !method.is_client_streaming() && !method.is_server_streaming())
-        .filter(|method| filter.is_none_or(|f| method.full_name().contains(f)))
-        .collect()
 }
 
 /// Random values of every protobuf type, biased towards the ones that break servers.

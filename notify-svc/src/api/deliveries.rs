@@ -2,8 +2,8 @@
 //! returned, and one-time link tokens in what is shown are redacted, whoever asks.
 
 use portal_proto::notify::{self as pb, delivery_service_server::DeliveryService};
-use service_kit::{clock::to_timestamp, error::Violations, validate};
 use service_kit::access::AccessClient;
+use service_kit::{clock::to_timestamp, error::Violations, validate};
 use tonic::{Request, Response, Status};
 
 use super::{authorized, decode_token, encode_token, page_size};

@@ -20,7 +20,11 @@ const MAX_PAGE_SIZE: i64 = 500;
 
 /// The caller of an administrative call, once access allows them the system operation
 /// `operation` (the system administrator, or an employee granted it), asked on every call.
-async fn authorized<'r, T>(access: &AccessClient, request: &'r Request<T>, operation: &str) -> Result<&'r Caller, Status> {
+async fn authorized<'r, T>(
+    access: &AccessClient,
+    request: &'r Request<T>,
+    operation: &str,
+) -> Result<&'r Caller, Status> {
     let caller = Caller::user_of(request)?;
     access.require_staff_operation(caller, operation).await?;
     Ok(caller)

@@ -1,8 +1,8 @@
 //! `portal.notify.v1.TemplateService`: email templates by code and culture.
 
 use portal_proto::notify::{self as pb, render_template_request::Source, template_service_server::TemplateService};
-use service_kit::{ApiError, clock::to_timestamp, error::Violations, validate};
 use service_kit::access::AccessClient;
+use service_kit::{ApiError, clock::to_timestamp, error::Violations, validate};
 use tonic::{Request, Response, Status};
 
 use super::{authorized, check_macro_values, decode_token, encode_token, page_size};

@@ -138,9 +138,7 @@ impl From<NotifyError> for ApiError {
             }
             NotifyError::MacroMissing { field, .. }
             | NotifyError::MacroUnknown { field, .. }
-            | NotifyError::ForeignLink { field, .. } => {
-                ApiError::invalid(format!("template.{field}"), message)
-            }
+            | NotifyError::ForeignLink { field, .. } => ApiError::invalid(format!("template.{field}"), message),
             NotifyError::MacroValueMissing { name } => ApiError::invalid(format!("macro_values[{name}]"), message),
             NotifyError::TemplateNotFound { code, .. } => ApiError::NotFound { resource: "template", id: code },
             NotifyError::TemplateIdNotFound(id) => ApiError::NotFound { resource: "template", id },
