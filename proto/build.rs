@@ -5,8 +5,6 @@
 
 use std::{env, fs, io, path::Path, path::PathBuf};
 
-use prost::Message;
-
 fn proto_files(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -45,9 +43,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", file.display());
     }
 
-    let descriptors = protox::compile(&files, [&root])?;
+    let mut compiler = protox::Compiler::new([&root])?;
+    compiler.include_source_info(true).include_imports(true).open_files(&files)?;
+    let descriptors = compiler.file_descriptor_set();
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out_dir.join("portal_descriptor.bin"), descriptors.encode_to_vec())?;
+    // Encoded by the compiler, not from `descriptors`: prost_types drops extension
+    // options, and reflection and the tests read `portal.common.v1.authorization`.
+    fs::write(out_dir.join("portal_descriptor.bin"), compiler.encode_file_descriptor_set())?;
 
     let mut builder =
         tonic_prost_build::configure().generate_default_stubs(true).codec_path("crate::codec::PortalCodec");

@@ -119,14 +119,18 @@ pub struct ServiceModule {
 }
 
 /// Builds a service's generated server with the suite's message limits behind the
-/// assertion guard for `audience`.
+/// assertion guard for `audience`, then the rules of its contract
+/// ([`ContractGuard`](crate::contract::ContractGuard)).
 #[macro_export]
 macro_rules! guarded {
     ($server:ty, $implementation:expr, $context:expr, $audience:expr) => {
         ::tonic::service::interceptor::InterceptedService::new(
-            <$server>::new($implementation)
-                .max_decoding_message_size($context.config.server.max_message_bytes)
-                .max_encoding_message_size($context.config.server.max_message_bytes),
+            $crate::contract::ContractGuard::new(
+                <$server>::new($implementation)
+                    .max_decoding_message_size($context.config.server.max_message_bytes)
+                    .max_encoding_message_size($context.config.server.max_message_bytes),
+                $crate::access::AccessClient::new(&$context, "contract"),
+            ),
             $crate::assertion::AssertionGuard::new($context.assertion_key.clone(), $audience),
         )
     };

@@ -2,7 +2,7 @@
 //!
 //! Every service and the gateway build on the same pieces: layered
 //! [`config`], [`telemetry`], the canonical [`error`] model, the signed
-//! [`assertion`] of who is calling, [`db`] pools and migrations for PostgreSQL
+//! [`assertion`] of who is calling, the [`contract`]'s rule of who may call each method, [`db`] pools and migrations for PostgreSQL
 //! and SQLite, the two-level [`cache`], random [`secrets`], an injectable
 //! [`clock`], the [`server`] bootstrap (health, reflection, limits,
 //! graceful drain) with its [`admission`] of calls and [`first_message`] deadline,
@@ -15,6 +15,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod contract;
 pub mod db;
 pub mod error;
 pub mod first_message;

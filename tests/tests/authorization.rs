@@ -214,6 +214,8 @@ async fn every_method_refuses_the_callers_its_contract_does_not_open_it_to(suite
         }
     }
 
+    assert!(failures.is_empty(), "{} methods without a usable rule:\n{}", failures.len(), failures.join("\n"));
+
     // The victim organization with a member and an administrator; the other organization
     // with its administrator; a plain employee.
     let victim_organization = organization(&suite, &admin, "Victim Ltd", AccountType::Customer).await;
