@@ -164,7 +164,7 @@ impl Invitations {
         if !actor.caller.system_administrator {
             let own = actor.organization_id.clone().unwrap_or_default();
             if !filter.organization_id.is_empty() && filter.organization_id != own {
-                return Ok(Vec::new());
+                return Err(IdentityError::NotFound("organization", filter.organization_id));
             }
             filter.organization_id = own;
         }
@@ -185,6 +185,18 @@ impl Invitations {
             && let Some(first) = self.store.idempotent_result(IDEMPOTENCY_SCOPE, key).await?
         {
             return self.replay(&first).await;
+        }
+        // Naming only users the caller may not reach tells nothing about them (NOT_FOUND);
+        // otherwise each user gets an outcome of their own.
+        let mut reachable = false;
+        for user_id in user_ids {
+            if self.store.user(user_id).await?.is_some_and(|user| actor.may_read_user(user.as_target())) {
+                reachable = true;
+                break;
+            }
+        }
+        if !reachable {
+            return Err(IdentityError::UserNotFound(user_ids.first().cloned().unwrap_or_default()));
         }
         let settings = self.mail_settings().await?;
         let mut outcomes = Vec::with_capacity(user_ids.len());

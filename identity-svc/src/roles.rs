@@ -266,6 +266,13 @@ impl Roles {
     }
 
     /// Makes users direct members of a role, all or nothing; returns the memberships made.
+    /// Refuses (NOT_FOUND or PERMISSION_DENIED) a caller who may not assign the role's
+    /// members.
+    pub async fn require_assignable(&self, caller: &Caller, role_id: &str) -> Result<(), IdentityError> {
+        let actor = self.authority.actor(caller).await?;
+        self.assignable_by(&actor, role_id).await.map(drop)
+    }
+
     pub async fn add_members(
         &self,
         caller: &Caller,

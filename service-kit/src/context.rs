@@ -129,7 +129,7 @@ macro_rules! guarded {
                 <$server>::new($implementation)
                     .max_decoding_message_size($context.config.server.max_message_bytes)
                     .max_encoding_message_size($context.config.server.max_message_bytes),
-                $crate::access::AccessClient::new(&$context, "contract"),
+                &$context,
             ),
             $crate::assertion::AssertionGuard::new($context.assertion_key.clone(), $audience),
         )

@@ -4,8 +4,8 @@
 //! caller that none of its audiences admits, on every public service of every area.
 //!
 //! The guard decides what can be decided from the caller alone (their kind, the system
-//! administrator flag, a system operation asked of access on every call); the method
-//! still decides the rest (their own organization, record permissions). So a caller
+//! administrator flag, a system operation asked of access and the organization
+//! administrator flag asked of identity, on every call); the method still decides the rest (their own organization, record permissions). So a caller
 //! outside the audience learns nothing from the request's validation, and a method added
 //! to a contract without the option is open to system administrators only until its
 //! audience is written down. An error of access is an error, never a yes.
@@ -14,15 +14,21 @@ use std::{
     collections::HashMap,
     convert::Infallible,
     pin::Pin,
-    sync::LazyLock,
+    sync::{Arc, LazyLock},
     task::{Context, Poll},
 };
 
-use portal_proto::common::{Audience, Authorization};
+use portal_proto::{
+    common::{Audience, Authorization},
+    identity::{GetUserAccessProfileRequest, identity_internal_service_client::IdentityInternalServiceClient},
+};
 use tonic::{Status, body::Body, server::NamedService};
 use tower::Service;
 
-use crate::{ApiError, Caller, CallerKind, access::AccessClient};
+use crate::{ApiError, Caller, CallerKind, ServiceContext, Upstreams, access::AccessClient, assertion::AssertionKey};
+
+/// How long identity may take to say whether a user administers an organization.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The system operation of portal user administrators.
 const CAN_ADMINISTRATE_PORTAL_USERS: &str = "CanAdministratePortalUsers";
@@ -51,9 +57,53 @@ pub fn rule(path: &str) -> Option<&'static Authorization> {
     RULES.get(path)
 }
 
+/// What the guard asks: access for system operations, identity for organization
+/// administrators.
+#[derive(Clone, Debug)]
+pub struct Deciders {
+    access: AccessClient,
+    upstreams: Arc<Upstreams>,
+    key: AssertionKey,
+}
+
+impl Deciders {
+    pub fn new(context: &ServiceContext) -> Self {
+        Self {
+            access: AccessClient::new(context, "contract"),
+            upstreams: context.upstreams.clone(),
+            key: context.assertion_key.clone(),
+        }
+    }
+
+    /// Whether the user is an active administrator of their organization (identity's word,
+    /// read on every call).
+    async fn administers_an_organization(&self, user_id: &str) -> Result<bool, ApiError> {
+        let channel = self.upstreams.signed("identity", &self.key, "contract").ok_or_else(|| {
+            ApiError::Unavailable { message: "identity is not configured (upstreams.identity)".into() }
+        })?;
+        let request = GetUserAccessProfileRequest { user_id: user_id.to_owned() };
+        let mut client = IdentityInternalServiceClient::new(channel);
+        match tokio::time::timeout(CALL_TIMEOUT, client.get_user_access_profile(request)).await {
+            Ok(Ok(profile)) => {
+                let profile = profile.into_inner();
+                Ok(profile.active && profile.organization_administrator)
+            }
+            Ok(Err(status)) if status.code() == tonic::Code::NotFound => Ok(false),
+            Ok(Err(status)) => Err(ApiError::Unavailable {
+                message: format!(
+                    "identity cannot say who administers organizations now ({}); retry shortly",
+                    status.message()
+                ),
+            }),
+            Err(_) => Err(ApiError::Unavailable { message: "identity did not answer in time; retry shortly".into() }),
+        }
+    }
+}
+
 /// Whether `caller` may call a method with `rule` (`None`: no rule written, system
 /// administrators only), as far as the caller alone decides; `Err` when it may not.
-pub async fn admit(access: &AccessClient, rule: Option<&Authorization>, caller: &Caller) -> Result<(), ApiError> {
+pub async fn admit(deciders: &Deciders, rule: Option<&Authorization>, caller: &Caller) -> Result<(), ApiError> {
+    let access = &deciders.access;
     if caller.system_administrator || caller.kind == CallerKind::Service {
         return Ok(());
     }
@@ -62,18 +112,22 @@ pub async fn admit(access: &AccessClient, rule: Option<&Authorization>, caller: 
         return Ok(());
     }
     if caller.kind == CallerKind::Anonymous {
-        return Err(ApiError::Unauthenticated { message: "this call needs a login: call SessionService.Login first".into() });
+        return Err(ApiError::Unauthenticated {
+            message: "this call needs a login: call SessionService.Login first".into(),
+        });
     }
     let employee = caller.kind == CallerKind::Employee;
     for audience in &audiences {
         let admitted = match audience {
             Audience::Authenticated => true,
             Audience::Employee => employee,
-            // Organization administrators are external users; the method checks which
-            // organization they administer.
+            // The method checks which organization an administrator may act on.
             Audience::OrganizationAdministrator => {
-                caller.kind == CallerKind::External
-                    || (employee && access.check_system_operation(&caller.user_id, CAN_ADMINISTRATE_PORTAL_USERS).await?)
+                if employee {
+                    access.check_system_operation(&caller.user_id, CAN_ADMINISTRATE_PORTAL_USERS).await?
+                } else {
+                    deciders.administers_an_organization(&caller.user_id).await?
+                }
             }
             Audience::SystemOperation => {
                 let operation = rule.map(|r| r.system_operation.as_str()).unwrap_or_default();
@@ -121,12 +175,12 @@ fn refusal(rule: Option<&Authorization>) -> ApiError {
 #[derive(Clone, Debug)]
 pub struct ContractGuard<S> {
     inner: S,
-    access: AccessClient,
+    deciders: Deciders,
 }
 
 impl<S> ContractGuard<S> {
-    pub fn new(inner: S, access: AccessClient) -> Self {
-        Self { inner, access }
+    pub fn new(inner: S, context: &ServiceContext) -> Self {
+        Self { inner, deciders: Deciders::new(context) }
     }
 }
 
@@ -148,7 +202,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let access = self.access.clone();
+        let deciders = self.deciders.clone();
         // The clone that was driven to readiness serves this call (tower's usual swap).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -156,7 +210,7 @@ where
             let Some(caller) = request.extensions().get::<Caller>().cloned() else {
                 return Ok(Status::unauthenticated("no verified caller").into_http());
             };
-            match admit(&access, rule(request.uri().path()), &caller).await {
+            match admit(&deciders, rule(request.uri().path()), &caller).await {
                 Ok(()) => inner.call(request).await,
                 Err(error) => Ok(Status::from(error).into_http()),
             }

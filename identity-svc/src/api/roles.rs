@@ -148,6 +148,8 @@ impl RoleService for RoleApi {
         let r = request.into_inner();
         validate::id("role_id", &r.role_id)?;
         if !r.member_role_ids.is_empty() {
+            // Who may not assign the role learns nothing more than that.
+            self.roles.require_assignable(&caller, &r.role_id).await?;
             return Err(Status::unimplemented(
                 "member_role_ids: roles as members of functional roles are not implemented yet",
             ));
@@ -167,6 +169,8 @@ impl RoleService for RoleApi {
         let r = request.into_inner();
         validate::id("role_id", &r.role_id)?;
         if !r.member_role_ids.is_empty() {
+            // Who may not assign the role learns nothing more than that.
+            self.roles.require_assignable(&caller, &r.role_id).await?;
             return Err(Status::unimplemented(
                 "member_role_ids: roles as members of functional roles are not implemented yet",
             ));
