@@ -203,13 +203,7 @@ impl Roles {
                 (kind, organization)
             }
         };
-        if request.user_kind.is_some_and(|kind| kind != user_kind) {
-            return Err(IdentityError::InvalidBecause(
-                "role.user_kind",
-                "differs from the parent's or organization's kind of user".into(),
-                "ROLE_KIND_MISMATCH",
-            ));
-        }
+        // Whether the caller may create there is decided before the rest is checked.
         let allowed = match &organization_id {
             Some(organization) => actor.may_manage_organization(organization),
             None if user_kind == UserKind::Employee => actor.caller.system_administrator,
@@ -218,6 +212,13 @@ impl Roles {
         if !allowed {
             return Err(IdentityError::NotAllowed(
                 "you may create roles only in an organization you administer (employee roles: system administrators)",
+            ));
+        }
+        if request.user_kind.is_some_and(|kind| kind != user_kind) {
+            return Err(IdentityError::InvalidBecause(
+                "role.user_kind",
+                "differs from the parent's or organization's kind of user".into(),
+                "ROLE_KIND_MISMATCH",
             ));
         }
         let id = secrets::new_id();
