@@ -13,8 +13,8 @@ pub mod worker;
 use std::sync::Arc;
 
 use portal_proto::notify::{
-    delivery_service_server::DeliveryServiceServer, notify_internal_service_server::NotifyInternalServiceServer,
-    template_service_server::TemplateServiceServer,
+    delivery_service_server::DeliveryServiceServer, email_audit_service_server::EmailAuditServiceServer,
+    notify_internal_service_server::NotifyInternalServiceServer, template_service_server::TemplateServiceServer,
 };
 use service_kit::{
     ServiceContext, ServiceModule, StartError, access::AccessClient, config::PortalConfig, db::Database, service_routes,
@@ -23,7 +23,7 @@ use service_kit::{
 pub use storage::MIGRATIONS;
 
 use crate::{
-    api::{DeliveryApi, InternalApi, TemplateApi},
+    api::{AuditApi, DeliveryApi, InternalApi, TemplateApi},
     outbox::Outbox,
     storage::Store,
     templates::Templates,
@@ -66,6 +66,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let templates = Templates::new(store.clone(), context.clock.clone(), &config.public_base_url);
     let queued = Arc::new(tokio::sync::Notify::new());
     let outbox = Outbox::new(store.clone(), templates.clone(), context.clock.clone(), domain, queued.clone());
+    let audit_store = store.clone();
     let worker = Worker::new(
         store,
         transport,
@@ -82,6 +83,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let access = AccessClient::new(&context, AREA);
     let (routes, services) = service_routes!(context;
         DeliveryServiceServer<DeliveryApi>(DeliveryApi { access: access.clone(), outbox: outbox.clone() }) as Public,
+        EmailAuditServiceServer<AuditApi>(AuditApi { access: access.clone(), store: audit_store }) as Public,
         NotifyInternalServiceServer<InternalApi>(InternalApi { outbox, templates: templates.clone() }) as Internal,
         TemplateServiceServer<TemplateApi>(TemplateApi { access, templates }) as Public,
     );

@@ -1,7 +1,8 @@
 //! Administrative calls of notify and case settings are authorised by access on every
 //! call (issue 13, "privilege escalation"): email templates need CanManageEmailTemplates,
 //! deliveries CanAdministratePortalUsers, case settings CanManageCaseSettings; a template
-//! may link only to the public base URL; a delivery shows no live one-time token.
+//! may link only to the public base URL, and its changes are audited; a delivery shows no
+//! live one-time token.
 
 use std::time::Duration;
 
@@ -14,12 +15,15 @@ use portal_proto::{
         CaseSettings, GetCaseSettingsRequest, UpdateCaseSettingsRequest,
         case_settings_service_client::CaseSettingsServiceClient,
     },
-    identity::{AccountType, RequestPasswordRecoveryRequest, password_service_client::PasswordServiceClient},
+    identity::{
+        AccountType, RequestPasswordRecoveryRequest, WhoAmIRequest, password_service_client::PasswordServiceClient,
+        session_service_client::SessionServiceClient,
+    },
     notify::{
-        CreateTemplateRequest, DeleteTemplateRequest, GetDeliveryRequest, ListDeliveriesRequest, ListTemplatesRequest,
-        RenderTemplateRequest, RetryDeliveryRequest, Template, TemplateSelector, UpdateTemplateRequest,
-        delivery_service_client::DeliveryServiceClient, render_template_request::Source,
-        template_service_client::TemplateServiceClient,
+        CreateTemplateRequest, DeleteTemplateRequest, GetDeliveryRequest, ListDeliveriesRequest,
+        ListEmailAuditEventsRequest, ListTemplatesRequest, RenderTemplateRequest, RetryDeliveryRequest, Template,
+        TemplateSelector, UpdateTemplateRequest, delivery_service_client::DeliveryServiceClient,
+        render_template_request::Source, template_service_client::TemplateServiceClient,
     },
 };
 use portal_tests::{
@@ -262,6 +266,26 @@ async fn a_template_links_only_to_the_public_base_url(suite: Suite) {
         .expect("links to the portal are accepted")
         .into_inner();
     assert_eq!(saved.body_html, body);
+
+    // The change is audited: who, what, before and after; the refusals left nothing.
+    let me = SessionServiceClient::new(suite.channel())
+        .who_am_i(authed(WhoAmIRequest {}, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    let events = EmailAuditServiceClient::new(suite.channel())
+        .list_email_audit_events(authed(
+            ListEmailAuditEventsRequest { resource_id: template.id.clone(), ..Default::default() },
+            &admin,
+        ))
+        .await
+        .expect("the administrator reads notify's audit log")
+        .into_inner()
+        .email_audit_events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].action.as_str(), events[0].actor_user_id.as_str()), ("template.update", me.user_id.as_str()));
+    assert!(events[0].after_json.contains("Reset</a> or see"), "{}", events[0].after_json);
+    assert!(!events[0].before_json.contains("or see"), "{}", events[0].before_json);
 }
 
 async fn deliveries_show_no_one_time_token(suite: Suite) {

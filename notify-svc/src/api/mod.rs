@@ -1,10 +1,12 @@
 //! The gRPC adapter of notify: proto in, validation, use-case call, proto out.
 //! Errors are mapped to `Status` once, through `NotifyError` and `ApiError`.
 
+mod audit;
 mod deliveries;
 mod internal;
 mod templates;
 
+pub use audit::AuditApi;
 pub use deliveries::DeliveryApi;
 pub use internal::InternalApi;
 pub use templates::TemplateApi;

@@ -4,7 +4,7 @@ mod audit;
 mod deliveries;
 mod templates;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use deliveries::{Claimed, DeliveryFilter, DeliveryRow, NewDelivery, Outcome};
 pub use templates::{NewTemplate, TemplateFilter, TemplateRow};
 
