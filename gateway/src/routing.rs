@@ -2,19 +2,19 @@
 
 use std::collections::HashSet;
 
-use service_kit::server::{is_internal, services_in};
+use portal_proto::common::Audience;
+use service_kit::{
+    contract,
+    server::{is_internal, services_in},
+};
 
-/// Methods callable without a session: logging in and the flows that start from an
-/// emailed link or a public form. Every other public method needs `authorization: Bearer`.
-pub const PUBLIC_WITHOUT_LOGIN: &[&str] = &[
-    "/portal.identity.v1.SessionService/Login",
-    "/portal.identity.v1.RegistrationService/Register",
-    "/portal.identity.v1.RegistrationService/ConfirmRegistration",
-    "/portal.identity.v1.PasswordService/RequestPasswordRecovery",
-    "/portal.identity.v1.PasswordService/ResetPassword",
-    "/portal.identity.v1.InvitationService/RedeemInvitation",
-    "/portal.identity.v1.SettingsService/GetPublicSettings",
-];
+/// Whether the method at `path` is callable without a session: its contract opens it to
+/// anyone (`portal.common.v1.authorization` with `AUDIENCE_OPEN`: logging in and the flows
+/// that start from an emailed link or a public form). Every other public method needs
+/// `authorization: Bearer`.
+pub fn open_without_login(path: &str) -> bool {
+    contract::rule(path).is_some_and(|rule| rule.audiences().any(|audience| audience == Audience::Open))
+}
 
 /// A call's destination, read from its path `/portal.<area>.v1.<Service>/<Method>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl RoutingTable {
             return None;
         }
         let area = service.strip_prefix("portal.")?.split('.').next()?;
-        Some(Route { service, area, needs_login: !PUBLIC_WITHOUT_LOGIN.contains(&path) })
+        Some(Route { service, area, needs_login: !open_without_login(path) })
     }
 }
 
@@ -88,10 +88,28 @@ mod tests {
     }
 
     #[test]
-    fn every_login_free_method_exists() {
+    fn the_login_free_methods_are_those_the_contracts_open() {
+        let mut open: Vec<String> = portal_proto::DESCRIPTOR_POOL
+            .services()
+            .filter(|service| !is_internal(service.full_name()))
+            .flat_map(|service| service.methods().collect::<Vec<_>>())
+            .map(|method| format!("/{}/{}", method.parent_service().full_name(), method.name()))
+            .filter(|path| open_without_login(path))
+            .collect();
+        open.sort();
+        assert_eq!(
+            open,
+            [
+                "/portal.identity.v1.InvitationService/RedeemInvitation",
+                "/portal.identity.v1.PasswordService/RequestPasswordRecovery",
+                "/portal.identity.v1.PasswordService/ResetPassword",
+                "/portal.identity.v1.RegistrationService/ConfirmRegistration",
+                "/portal.identity.v1.RegistrationService/Register",
+                "/portal.identity.v1.SessionService/Login",
+                "/portal.identity.v1.SettingsService/GetPublicSettings",
+            ]
+        );
         let table = RoutingTable::default();
-        for path in PUBLIC_WITHOUT_LOGIN {
-            assert!(table.route(path).is_some(), "{path} is listed as login-free but is not a public method");
-        }
+        assert!(open.iter().all(|path| table.route(path).is_some_and(|route| !route.needs_login)));
     }
 }
