@@ -23,7 +23,8 @@ use portal_proto::{
         CreateTemplateRequest, DeleteTemplateRequest, GetDeliveryRequest, ListDeliveriesRequest,
         ListEmailAuditEventsRequest, ListTemplatesRequest, RenderTemplateRequest, RetryDeliveryRequest, Template,
         TemplateSelector, UpdateTemplateRequest, delivery_service_client::DeliveryServiceClient,
-        render_template_request::Source, template_service_client::TemplateServiceClient,
+        email_audit_service_client::EmailAuditServiceClient, render_template_request::Source,
+        template_service_client::TemplateServiceClient,
     },
 };
 use portal_tests::{
