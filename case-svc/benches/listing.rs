@@ -142,7 +142,7 @@ async fn start(url: &str) -> (service_kit::ServiceModule, service_kit::assertion
     context.upstreams.set("access", local(Routes::new(AccessInternalServiceServer::new(AccessStandIn))));
     let key = context.assertion_key.clone();
     let module = case_svc::start(context).await.expect("case service");
-    let pool = &module.database.pool;
+    let pool = &module.database.writer;
     let office = CalendarDefinition {
         weekly: std::array::from_fn(|day| if day < 5 { vec![(540, 1080)] } else { vec![] }),
         holidays: vec![],

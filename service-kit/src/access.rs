@@ -306,15 +306,14 @@ impl AccessClient {
     /// the replica is emptied and filled again from revision 0.
     /// Returns the revision reached.
     pub async fn sync(&self, database: &Database, object_code: &str, min_revision: i64) -> Result<i64, ApiError> {
-        let pool = &database.pool;
         sqlx::query("INSERT INTO access_grant_revisions (object_code, revision) VALUES ($1, 0) ON CONFLICT (object_code) DO NOTHING")
             .bind(object_code)
-            .execute(pool)
+            .execute(&database.writer)
             .await?;
         loop {
             let current: i64 = sqlx::query("SELECT revision FROM access_grant_revisions WHERE object_code = $1")
                 .bind(object_code)
-                .fetch_one(pool)
+                .fetch_one(&database.pool)
                 .await?
                 .try_get("revision")?;
             if current >= min_revision {
@@ -336,7 +335,7 @@ impl AccessClient {
             if page.changes.is_empty() {
                 return Ok(current);
             }
-            let mut tx = pool.begin().await?;
+            let mut tx = database.begin().await?;
             let moved =
                 sqlx::query("UPDATE access_grant_revisions SET revision = $2 WHERE object_code = $1 AND revision = $3")
                     .bind(object_code)
@@ -384,7 +383,7 @@ impl AccessClient {
 /// Empties the replica of `object_code` and sets it back to revision 0, unless another
 /// sync moved it from `current` meanwhile.
 async fn restart_replica(database: &Database, object_code: &str, current: i64) -> Result<(), ApiError> {
-    let mut tx = database.pool.begin().await?;
+    let mut tx = database.begin().await?;
     let moved = sqlx::query("UPDATE access_grant_revisions SET revision = 0 WHERE object_code = $1 AND revision = $2")
         .bind(object_code)
         .bind(current)

@@ -5,6 +5,13 @@
 //! `RETURNING`). Each service owns its storage (a SQLite file, or a PostgreSQL schema
 //! named after it) and one folder of migrations in that portable SQL, applied on either
 //! backend; a backend that ever needs different SQL would get a folder of its own.
+//!
+//! SQLite allows one writer at a time. Several pooled connections that each start a deferred
+//! transaction, read, then write, fail with "database is locked" (SQLITE_BUSY, which the busy
+//! timeout cannot wait out when a reader must be upgraded). So on SQLite every write goes
+//! through one writer connection, each transaction begun with `BEGIN IMMEDIATE`, and reads
+//! use a separate pool of `query_only` connections, which WAL lets run beside the writer.
+//! PostgreSQL has row locks and MVCC: reads and writes share one pool there.
 
 use std::str::FromStr;
 
@@ -59,9 +66,26 @@ impl From<sqlx::Error> for ApiError {
 /// A migrated, pooled database of one service.
 #[derive(Debug, Clone)]
 pub struct Database {
+    /// For reads. On SQLite its connections are `query_only`: a write here is an error.
     pub pool: AnyPool,
+    /// For writes outside a transaction; transactions come from [`Database::begin`]. On
+    /// SQLite a single connection, so writers queue here instead of failing on the lock.
+    pub writer: AnyPool,
     pub backend: Backend,
 }
+
+/// A transaction of several writes that land together or not at all.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Settings of every SQLite connection: WAL lets readers run beside the writer; the busy
+/// timeout covers the short checkpoints; `synchronous = NORMAL` is durable in WAL mode
+/// against process crashes.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL";
+
+/// How long a write waits for SQLite's one writer connection before the call is answered
+/// UNAVAILABLE. Writes are short transactions; a queue this long means the disk is stuck.
+const WRITER_QUEUE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Resolves the configured URL template for `service`.
 fn service_url(config: &PortalConfig, service: &str) -> String {
@@ -85,7 +109,7 @@ impl Database {
         let pool_options = AnyPoolOptions::new()
             .max_connections(config.database.max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10));
-        let pool = match backend {
+        Ok(match backend {
             Backend::Postgres => {
                 let schema = format!("{}{}", config.database.schema_prefix, service);
                 if !valid_schema(&schema) {
@@ -99,7 +123,7 @@ impl Database {
                 let _ = admin.execute(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).await;
                 admin.close().await?;
                 let set_path = format!("SET search_path TO \"{schema}\"");
-                pool_options
+                let pool = pool_options
                     .after_connect(move |conn, _| {
                         let set_path = set_path.clone();
                         Box::pin(async move {
@@ -110,7 +134,9 @@ impl Database {
                         })
                     })
                     .connect_with(options)
-                    .await?
+                    .await?;
+                migrations.0.run(&pool).await?;
+                Self { writer: pool.clone(), pool, backend }
             }
             Backend::Sqlite => {
                 if let Some(path) = url.strip_prefix("sqlite://").and_then(|rest| rest.split('?').next())
@@ -120,20 +146,41 @@ impl Database {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
                 }
-                pool_options
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(WRITER_QUEUE_TIMEOUT)
+                    .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(drop) }))
+                    .connect_with(options.clone())
+                    .await?;
+                migrations.0.run(&writer).await?;
+                let pool = pool_options
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
-                                .await
-                                .map(drop)
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute("PRAGMA query_only = ON").await.map(drop)
                         })
                     })
                     .connect_with(options)
-                    .await?
+                    .await?;
+                Self { pool, writer, backend }
             }
-        };
-        migrations.0.run(&pool).await?;
-        Ok(Self { pool, backend })
+        })
+    }
+
+    /// A database whose reads and writes share `pool` (an in-memory SQLite of one connection
+    /// in tests, for instance).
+    pub fn single(pool: AnyPool, backend: Backend) -> Self {
+        Self { writer: pool.clone(), pool, backend }
+    }
+
+    /// Starts a write transaction on the writer. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes never has to be
+    /// upgraded to a writer, which is where SQLite answers "database is locked".
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
     }
 
     /// True while the database answers a trivial query.

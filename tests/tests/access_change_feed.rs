@@ -38,7 +38,7 @@ async fn replica_database() -> Database {
     for statement in REPLICA_DDL.split(';').filter(|s| !s.trim().is_empty()) {
         sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&pool).await.unwrap();
     }
-    Database { pool, backend: Backend::Sqlite }
+    Database::single(pool, Backend::Sqlite)
 }
 
 /// The replica's (record, grantee key) pairs, sorted.

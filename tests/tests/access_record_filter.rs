@@ -28,7 +28,7 @@ async fn service_database() -> Database {
         sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&pool).await.unwrap();
     }
     sqlx::query("CREATE TABLE cases (id TEXT PRIMARY KEY, created_by TEXT NOT NULL)").execute(&pool).await.unwrap();
-    Database { pool, backend: Backend::Sqlite }
+    Database::single(pool, Backend::Sqlite)
 }
 
 /// One page of the case ids `subject` may read, after `after`, as the owning service

@@ -31,7 +31,7 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx, AccessError> {
-        Ok(self.db.pool.begin().await?)
+        Ok(self.db.begin().await?)
     }
 }
 

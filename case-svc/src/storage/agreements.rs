@@ -71,7 +71,7 @@ impl Store {
         caller_id: &str,
         request_id: &str,
     ) -> Result<(), CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO service_agreements (id, name, name_key, object_kind, object_id, calendar_id, status, \
              is_default, description, version, created_at, updated_at) \
@@ -103,7 +103,7 @@ impl Store {
         agreement: &AgreementRecord,
         expected_version: i64,
     ) -> Result<bool, CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let done = sqlx::query(
             "UPDATE service_agreements SET name = $1, name_key = $2, object_kind = $3, object_id = $4, \
              calendar_id = $5, status = $6, is_default = $7, description = $8, version = version + 1, updated_at = $9 \
@@ -139,7 +139,7 @@ impl Store {
     }
 
     pub async fn delete_agreement(&self, id: &str, expected_version: Option<i64>) -> Result<bool, CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM agreement_services WHERE agreement_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM service_agreements WHERE id = $1 AND ($2 < 0 OR version = $2)")
             .bind(id)

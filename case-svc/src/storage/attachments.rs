@@ -61,7 +61,7 @@ impl AttachmentStore {
         expired_before: Millis,
     ) -> Result<Created, AttachmentError> {
         let id = file.id.to_owned();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let earlier = KnowledgeStore::claim_request_id(&mut tx, key, &id, now, expired_before)
             .await
             .map_err(|e| AttachmentError::Api(e.into()))?;
@@ -159,7 +159,7 @@ impl AttachmentStore {
     /// Deletes a file and its content, with the case history entry recording it; false
     /// when there was none.
     pub async fn delete(&self, id: &str, history: Option<&HistoryRecord>) -> Result<bool, AttachmentError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted = sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(&mut *tx).await?;
         if deleted.rows_affected() != 1 {
             return Ok(false);

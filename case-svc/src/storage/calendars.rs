@@ -45,7 +45,7 @@ impl Store {
         caller_id: &str,
         request_id: &str,
     ) -> Result<(), CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO calendars (id, name, name_key, time_zone, definition, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -77,7 +77,7 @@ impl Store {
         .bind(calendar.updated_at)
         .bind(&calendar.id)
         .bind(expected_version)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -98,7 +98,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM calendars WHERE id = $1 AND ($2 < 0 OR version = $2)")
             .bind(id)
             .bind(expected_version.unwrap_or(-1))
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

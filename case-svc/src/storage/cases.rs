@@ -307,7 +307,7 @@ impl Store {
         caller_id: &str,
         request_id: &str,
     ) -> Result<CaseRecord, CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let sequence: i64 = sqlx::query_scalar(
             "UPDATE case_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
         )
@@ -330,7 +330,7 @@ impl Store {
     /// Writes a changed case if its version is still `case.version - 1` (the caller
     /// bumped it), with the change's history, message and mail. False when stale.
     pub async fn save_case(&self, case: &CaseRecord, change: CaseChange) -> Result<bool, CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let assignments: Vec<String> =
             CASE_COLUMNS.split(", ").enumerate().skip(1).map(|(n, column)| format!("{column} = ${}", n + 1)).collect();
         let version_param = assignments.len() + 2;

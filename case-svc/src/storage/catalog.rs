@@ -51,7 +51,7 @@ impl Store {
         caller_id: &str,
         request_id: &str,
     ) -> Result<(), CaseError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO services (id, name, name_key, description, category, response_time_minutes, \
              resolution_time_minutes, active, version, created_at, updated_at) \
@@ -92,7 +92,7 @@ impl Store {
         .bind(service.updated_at)
         .bind(&service.id)
         .bind(expected_version)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -113,7 +113,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM services WHERE id = $1 AND ($2 < 0 OR version = $2)")
             .bind(id)
             .bind(expected_version.unwrap_or(-1))
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

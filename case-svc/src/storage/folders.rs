@@ -68,7 +68,7 @@ impl FolderStore {
         expired_before: Millis,
     ) -> Result<Result<Created, Refusal>, KnowledgeError> {
         let id = secrets::new_id();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(earlier) = KnowledgeStore::claim_request_id(&mut tx, key, &id, now, expired_before).await? {
             return Ok(Ok(Created::Earlier(earlier)));
         }
@@ -148,7 +148,7 @@ impl FolderStore {
         fields: &FolderFields,
         now: Millis,
     ) -> Result<Result<Change<()>, Refusal>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE folders SET name = $4, name_key = $5, parent_id = $6, filter = $7, updated_at = $8, \
              version = version + 1 WHERE id = $1 AND owner_user_id = $2 AND version = $3",
@@ -192,7 +192,7 @@ impl FolderStore {
     /// Deletes a childless folder if its version is `version` (any when `None`); `Ok(false)`
     /// when it has subfolders.
     pub async fn delete(&self, id: &str, owner: &str, version: Option<i64>) -> Result<Change<bool>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted = sqlx::query(
             "DELETE FROM folders WHERE id = $1 AND owner_user_id = $2 AND ($3 < 0 OR version = $3) \
              AND NOT EXISTS (SELECT 1 FROM folders c WHERE c.parent_id = $1)",

@@ -40,7 +40,7 @@ pub async fn fill(database: &Database, object_code: &str) -> Result<(), CaseErro
          AND EXISTS (SELECT 1 FROM cases WHERE cases.id = access_record_grants.record_id)",
     )
     .bind(object_code)
-    .execute(&database.pool)
+    .execute(&database.writer)
     .await?;
     Ok(())
 }

@@ -392,7 +392,7 @@ impl KnowledgeStore {
         now: Millis,
         expired_before: Millis,
     ) -> Result<Created, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(earlier) = Self::claim_request_id(&mut tx, key, id, now, expired_before).await? {
             return Ok(Created::Earlier(earlier));
         }
@@ -448,7 +448,7 @@ impl KnowledgeStore {
         now: Millis,
         window_start: Millis,
     ) -> Result<(), KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let counted = sqlx::query(
             "INSERT INTO kb_article_views (article_id, user_id, viewed_at) SELECT id, $2, $3 FROM kb_articles \
              WHERE id = $1 ON CONFLICT (article_id, user_id) DO UPDATE SET viewed_at = excluded.viewed_at \
@@ -501,7 +501,7 @@ impl KnowledgeStore {
         modified_by: &str,
         now: Millis,
     ) -> Result<Change<()>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE kb_articles SET title = $3, title_key = $4, article_type = $5, body = $6, tags = $7, \
              modified_by = $8, updated_at = $9, version = version + 1 WHERE id = $1 AND version = $2",
@@ -541,7 +541,7 @@ impl KnowledgeStore {
     /// Deletes an article (its tags, likes, views, comments and files go with it) if its version
     /// is `version` (any version when `None`).
     pub async fn delete_article(&self, id: &str, version: Option<i64>) -> Result<Change<()>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted = sqlx::query("DELETE FROM kb_articles WHERE id = $1 AND ($2 < 0 OR version = $2)")
             .bind(id)
             .bind(version.unwrap_or(-1))
@@ -592,7 +592,7 @@ impl KnowledgeStore {
         now: Millis,
     ) -> Result<Option<i64>, KnowledgeError> {
         let LikeTarget { table, likes, key } = target;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (changed, delta) = if like {
             let sql = format!(
                 "INSERT INTO {likes} ({key}, user_id, created_at) SELECT id, $2, $3 FROM {table} WHERE id = $1 \
@@ -631,7 +631,7 @@ impl KnowledgeStore {
         expired_before: Millis,
     ) -> Result<Option<Created>, KnowledgeError> {
         let id = secrets::new_id();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(earlier) = Self::claim_request_id(&mut tx, key, &id, now, expired_before).await? {
             return Ok(Some(Created::Earlier(earlier)));
         }
@@ -688,7 +688,7 @@ impl KnowledgeStore {
         body: &str,
         now: Millis,
     ) -> Result<Change<()>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE kb_comments SET body = $3, updated_at = $4, version = version + 1 WHERE id = $1 AND version = $2",
         )
@@ -708,7 +708,7 @@ impl KnowledgeStore {
 
     /// Deletes a comment if its version is still `version`, and uncounts it.
     pub async fn delete_comment(&self, id: &str, version: i64) -> Result<Change<()>, KnowledgeError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted: Option<(String,)> =
             sqlx::query_as("DELETE FROM kb_comments WHERE id = $1 AND version = $2 RETURNING article_id")
                 .bind(id)

@@ -40,8 +40,8 @@ pub async fn prepare(db: &Database) -> Result<(), KnowledgeError> {
     for statement in statements {
         // Replicas starting together may race to create the same object; the loser's
         // retry finds it and does nothing.
-        if db.pool.execute(AssertSqlSafe(*statement)).await.is_err() {
-            db.pool.execute(AssertSqlSafe(*statement)).await?;
+        if db.writer.execute(AssertSqlSafe(*statement)).await.is_err() {
+            db.writer.execute(AssertSqlSafe(*statement)).await?;
         }
     }
     Ok(())

@@ -63,7 +63,7 @@ impl Store {
         .bind(lease_until)
         .bind(&row.id)
         .bind(now)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -72,7 +72,7 @@ impl Store {
         sqlx::query("UPDATE case_mail_outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(())
     }
@@ -87,7 +87,7 @@ impl Store {
         .bind(retry_at.unwrap_or(now))
         .bind(if retry_at.is_none() { Some(now) } else { None })
         .bind(id)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(())
     }

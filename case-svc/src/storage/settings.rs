@@ -31,7 +31,7 @@ impl Store {
         .bind(defaults.sla_warning_percent)
         .bind(&defaults.default_calendar_id)
         .bind(defaults.updated_at)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM case_settings WHERE id = 1")))
             .fetch_one(&self.db.pool)
@@ -51,7 +51,7 @@ impl Store {
         .bind(&settings.default_calendar_id)
         .bind(settings.updated_at)
         .bind(expected_version)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -43,7 +43,7 @@ impl Store {
     /// Makes the products table match the configuration (new products, changed names and
     /// seat counts). Products no longer configured stay, for the seats that reference them.
     pub async fn sync_licence_products(&self, products: &[LicenceProductConfig]) -> Result<(), IdentityError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         for product in products {
             sqlx::query(
                 "INSERT INTO licence_products (id, display_name, edition, deployment, total_seats) \

@@ -31,7 +31,7 @@ impl Store {
         throttle: Throttle,
         now: Millis,
     ) -> Result<Option<Reservation>, IdentityError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let mut reached = Vec::with_capacity(counters.len());
         let mut counted = Vec::with_capacity(counters.len());
         for (scope, subject) in counters {
@@ -86,7 +86,7 @@ impl Store {
         let Some(((scope, subject), wider)) = reservation.counted.split_first() else {
             return Ok(());
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND subject = $2")
             .bind(scope.as_str())
             .bind(subject)
@@ -123,7 +123,7 @@ impl Store {
         sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND subject = $2")
             .bind(scope.as_str())
             .bind(subject)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(())
     }

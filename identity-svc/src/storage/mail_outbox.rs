@@ -81,7 +81,7 @@ impl Store {
         .bind(lease_until)
         .bind(&row.id)
         .bind(row.next_attempt_at)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?
         .rows_affected();
         Ok(claimed == 1)
@@ -96,7 +96,7 @@ impl Store {
         .bind(now)
         .bind(delivery_id)
         .bind(id)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(())
     }
@@ -119,7 +119,7 @@ impl Store {
                     .bind(now)
             }
         };
-        query.bind(id).execute(&self.db.pool).await?;
+        query.bind(id).execute(&self.db.writer).await?;
         Ok(())
     }
 }

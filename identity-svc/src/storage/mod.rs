@@ -46,6 +46,6 @@ impl Store {
 
     /// Starts a transaction, for changes that write several rows (and their audit event).
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, IdentityError> {
-        Ok(self.db.pool.begin().await?)
+        Ok(self.db.begin().await?)
     }
 }

@@ -69,7 +69,7 @@ impl Store {
         .bind(now)
         .bind(session.expires_at)
         .bind(session.idle_ms)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
             .bind(now)
             .bind(id)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(())
     }
@@ -124,7 +124,7 @@ impl Store {
             .bind(now)
             .bind(reason)
             .bind(id)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(())
     }

@@ -253,7 +253,7 @@ impl Store {
         if let Some((error, code)) = error {
             query = query.bind(error.as_str()).bind(code as i64);
         }
-        let updated = query.execute(&self.db.pool).await?;
+        let updated = query.execute(&self.db.writer).await?;
         Ok(updated.rows_affected() == 1)
     }
 
@@ -264,7 +264,7 @@ impl Store {
         actor: &str,
         now: Millis,
     ) -> Result<Option<DeliveryRow>, NotifyError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let sql = format!(
             "UPDATE deliveries SET state = 1, due_at = $1, window_start = $1, dead_lettered_at = NULL, \
              claim_token = NULL, updated_at = $1 WHERE id = $2 AND state = 5 RETURNING {COLUMNS}"

@@ -126,7 +126,7 @@ impl Store {
         actor: &str,
         now: Millis,
     ) -> Result<Option<TemplateRow>, NotifyError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO templates ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) \
              ON CONFLICT (code, culture) DO NOTHING RETURNING {COLUMNS}"
@@ -183,7 +183,7 @@ impl Store {
         actor: &str,
         now: Millis,
     ) -> Result<Option<TemplateRow>, NotifyError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let sql = format!(
             "UPDATE templates SET subject = $1, body_text = $2, body_html = $3, version = version + 1, updated_at = $4 \
              WHERE id = $5 AND version = $6 RETURNING {COLUMNS}"
@@ -216,7 +216,7 @@ impl Store {
 
     /// Removes a template if it is still at the version read; false when it changed.
     pub async fn delete_template(&self, before: &TemplateRow, actor: &str, now: Millis) -> Result<bool, NotifyError> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted = sqlx::query("DELETE FROM templates WHERE id = $1 AND version = $2")
             .bind(&before.id)
             .bind(before.version)
@@ -244,7 +244,7 @@ impl Store {
     pub async fn seed_templates(&self, defaults: &[DefaultTemplate], now: Millis) -> Result<usize, NotifyError> {
         let mut added = 0;
         for template in defaults {
-            let mut tx = self.db.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             let first = sqlx::query(
                 "INSERT INTO seeded_templates (code, culture, seeded_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (code, culture) DO NOTHING",

@@ -437,7 +437,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM opportunities WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(version)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(PartnerError::Stale("opportunity"));

@@ -340,7 +340,7 @@ impl Store {
         let mut values: Vec<_> = columns.into_iter().map(|(_, v)| v).collect();
         values.extend([Value::Text(row.id.clone()), Value::Int(row.version)]);
         let done =
-            bind_all(sqlx::query(AssertSqlSafe(sql)), values).execute(&self.db.pool).await.map_err(conflict::<T>)?;
+            bind_all(sqlx::query(AssertSqlSafe(sql)), values).execute(&self.db.writer).await.map_err(conflict::<T>)?;
         if done.rows_affected() == 0 {
             return Err(PartnerError::Stale(T::RESOURCE));
         }

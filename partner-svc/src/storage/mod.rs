@@ -14,7 +14,7 @@ pub use lookups::{
 pub use partnerships::{PartnershipFilter, PartnershipRecord, PromotionRecord};
 pub use trainings::{TrainingFilter, TrainingRecord};
 
-use service_kit::db::{Backend, Database, Migrations};
+use service_kit::db::{Database, Migrations};
 
 use crate::domain::PartnerError;
 
@@ -27,22 +27,16 @@ pub struct Store {
     db: Database,
 }
 
-/// A transaction of several writes that land together or not at all.
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub use service_kit::db::Tx;
 
 impl Store {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
-    /// IMMEDIATE`), so concurrent writers wait for each other (busy timeout) instead of
-    /// failing with "database is locked" when a read would have to become a write.
+    /// Starts a write transaction on the database's writer.
     pub async fn begin(&self) -> Result<Tx, PartnerError> {
-        Ok(match self.db.backend {
-            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.db.pool.begin().await?,
-        })
+        Ok(self.db.begin().await?)
     }
 }
 

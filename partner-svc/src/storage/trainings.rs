@@ -147,7 +147,7 @@ impl Store {
         .bind(now)
         .bind(&t.id)
         .bind(t.version)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(PartnerError::Stale("partner training"));
@@ -159,7 +159,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM partner_trainings WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(version)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(PartnerError::Stale("partner training"));
