@@ -19,6 +19,7 @@ use service_kit::{
     ApiError, Caller, CallerKind,
     access::{AccessClient, ListPredicate, granted_records, hidden_columns, list_predicate},
     db::Database,
+    registrations::Registrations,
 };
 
 use crate::{
@@ -54,6 +55,9 @@ pub fn may_manage_reference_data(caller: &Caller) -> bool {
 pub struct CaseAccess {
     client: AccessClient,
     database: Database,
+    /// Registers new records (cases here, articles in the knowledge base) through the
+    /// service's journal.
+    pub registrations: Registrations,
     /// The replica revision whose grants last had their cases' creation times filled.
     ordered_revision: Arc<AtomicI64>,
 }
@@ -63,8 +67,8 @@ fn api(error: ApiError) -> CaseError {
 }
 
 impl CaseAccess {
-    pub fn new(client: AccessClient, database: Database) -> Self {
-        Self { client, database, ordered_revision: Arc::new(AtomicI64::new(-1)) }
+    pub fn new(client: AccessClient, database: Database, registrations: Registrations) -> Self {
+        Self { client, database, registrations, ordered_revision: Arc::new(AtomicI64::new(-1)) }
     }
 
     /// Refuses a caller who may not register cases.
@@ -98,20 +102,16 @@ impl CaseAccess {
         Ok(HiddenFields::new(hidden_columns(result.column_mask.as_ref()), is_staff(caller)))
     }
 
-    /// Registers a new case with access (its author and organization), once.
+    /// Registers a new case with access (its author and organization) through the
+    /// journal; the transaction storing it settles the registration.
     pub async fn register(&self, case: &CaseRecord) -> Result<(), CaseError> {
-        match self.client.register_record(CASE_OBJECT, &case.id, &case.author_user_id, &case.organization_id).await {
-            Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
-            Err(error) => Err(api(error)),
-        }
+        let (author, organization) = (&case.author_user_id, &case.organization_id);
+        self.registrations.register(CASE_OBJECT, &case.id, author, organization).await.map_err(api)
     }
 
-    /// Removes a case that was never stored from access. A failure is logged, not returned:
-    /// the record names nothing and grants nothing.
+    /// Removes a case that will not be stored from access (now, or by the sweep).
     pub async fn unregister(&self, case_id: &str) {
-        if let Err(error) = self.client.unregister_record(CASE_OBJECT, case_id).await {
-            tracing::warn!(%error, case_id, "an unstored case's access record was not removed");
-        }
+        self.registrations.abandon(CASE_OBJECT, case_id).await
     }
 
     /// Adds the caller's record filter to a case query, with the ways into it a list

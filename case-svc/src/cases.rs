@@ -24,7 +24,7 @@ use crate::{
     settings::Settings,
     storage::{
         CaseRecord, HistoryRecord, ServiceRecord, Store,
-        cases::{CaseChange, CaseQuery, ClockKind},
+        cases::{CaseChange, CaseQuery, ClockKind, Inserted},
         knowledge::TagRecord,
         outbox::OutboxMail,
     },
@@ -229,10 +229,7 @@ impl Cases {
     pub async fn create(&self, caller: &Caller, new: NewCase, request_id: &str) -> Result<CaseView, CaseError> {
         self.access.require_create(caller).await?;
         if let Some(id) = self.store.created_before(&caller.user_id, "case", request_id).await? {
-            let case = self.store.case(&id).await?.ok_or_else(|| not_found(&id))?;
-            // The first attempt may have stopped before access heard of the case.
-            self.access.register(&case).await?;
-            return self.view(case).await;
+            return self.earlier(&id).await;
         }
         let staff = case_access::is_staff(caller);
         let mut violations = service_kit::error::Violations::new();
@@ -359,22 +356,27 @@ impl Cases {
             CaseChange { history: vec![history(&case, now, &caller.user_id, "created")], ..Default::default() };
         let width = usize::try_from(settings.number_width).unwrap_or(5);
         // Access hears of the case before it is stored, so no stored case is ever unknown to
-        // access (an insert that fails leaves an access record that names nothing, removed
-        // when it can be).
+        // access; a case that is not stored is removed from access (see
+        // `service_kit::registrations`).
         self.access.register(&case).await?;
         let id = case.id.clone();
-        let stored = match self
-            .store
-            .insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id)
-            .await
-        {
-            Ok(stored) => stored,
+        match self.store.insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id).await {
+            Ok(Inserted::Stored(stored)) => self.view(stored).await,
+            Ok(Inserted::Earlier(earlier)) => {
+                self.access.unregister(&id).await;
+                self.earlier(&earlier).await
+            }
             Err(error) => {
                 self.access.unregister(&id).await;
-                return Err(error);
+                Err(error)
             }
-        };
-        self.view(stored).await
+        }
+    }
+
+    /// The case an earlier call with the same request id made.
+    async fn earlier(&self, id: &str) -> Result<CaseView, CaseError> {
+        let case = self.store.case(id).await?.ok_or_else(|| not_found(id))?;
+        self.view(case).await
     }
 
     /// Starts both clocks from the case's registration.

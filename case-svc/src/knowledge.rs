@@ -11,6 +11,7 @@ use service_kit::{
     access::{AccessClient, hidden_columns},
     clock::Clock,
     db::Database,
+    registrations::Registrations,
     secrets,
 };
 
@@ -38,11 +39,12 @@ use crate::{
 pub struct ArticleAccess {
     client: AccessClient,
     database: Database,
+    registrations: Registrations,
 }
 
 impl ArticleAccess {
-    pub fn new(client: AccessClient, database: Database) -> Self {
-        Self { client, database }
+    pub fn new(client: AccessClient, database: Database, registrations: Registrations) -> Self {
+        Self { client, database, registrations }
     }
 
     /// Whether `caller` may do `operation` on articles.
@@ -92,17 +94,19 @@ impl ArticleAccess {
     }
 
     /// Registers a new article with access (its author; the author's organization), so
-    /// the default record rules for articles apply. Registering again is a no-op.
+    /// the default record rules for articles apply, through the journal; the transaction
+    /// storing it settles the registration.
     pub async fn register(&self, article_id: &str, author_user_id: &str) -> Result<(), KnowledgeError> {
-        match self.client.register_record(OBJECT_CODE, article_id, author_user_id, "").await {
-            Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
-            Err(error) => Err(error.into()),
-        }
+        Ok(self.registrations.register(OBJECT_CODE, article_id, author_user_id, "").await?)
     }
 
-    /// Removes an article that is gone (or was never stored) from access, with its
-    /// grants. A failure is logged, not returned: a leftover record names nothing and
-    /// grants nothing.
+    /// Removes an article that will not be stored from access (now, or by the sweep).
+    pub async fn abandon(&self, article_id: &str) {
+        self.registrations.abandon(OBJECT_CODE, article_id).await
+    }
+
+    /// Removes a deleted article from access, with its grants. A failure is logged, not
+    /// returned: a leftover record names nothing and grants nothing.
     pub async fn unregister(&self, article_id: &str) {
         if let Err(error) = self.client.unregister_record(OBJECT_CODE, article_id).await {
             tracing::warn!(%error, article_id, "the access record of an article that is gone was not removed");
@@ -194,11 +198,11 @@ impl KnowledgeBase {
         let id = match self.store.insert_article(&new_id, content, &caller.user_id, key, now, now - DAY_MS).await {
             Ok(Created::New(id)) => id,
             Ok(Created::Earlier(id)) => {
-                self.access.unregister(&new_id).await;
+                self.access.abandon(&new_id).await;
                 id
             }
             Err(error) => {
-                self.access.unregister(&new_id).await;
+                self.access.abandon(&new_id).await;
                 return Err(error);
             }
         };

@@ -25,6 +25,7 @@ pub mod storage;
 use service_kit::{
     ServiceContext, ServiceModule, StartError,
     db::{Database, Migrations},
+    registrations::Registrations,
 };
 
 /// The area name, used for the database and the upstream map.
@@ -49,6 +50,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         key: context.assertion_key.clone(),
     };
     tokio::spawn(relay.run(context.shutdown.clone()));
+    tokio::spawn(case_services.cases.access.registrations.clone().run(context.shutdown.clone()));
     Ok(ServiceModule { area: AREA, routes, services, database })
 }
 
@@ -75,7 +77,11 @@ fn case_services(context: &ServiceContext, database: &Database) -> api::CaseServ
         directory,
         agreements: agreements.clone(),
         settings: settings.clone(),
-        access: case_access::CaseAccess::new(service_kit::access::AccessClient::new(context, "case"), database.clone()),
+        access: case_access::CaseAccess::new(
+            service_kit::access::AccessClient::new(context, AREA),
+            database.clone(),
+            Registrations::new(service_kit::access::AccessClient::new(context, AREA), database.clone(), clock.clone()),
+        ),
         public_base_url: context.config.public_base_url.trim_end_matches('/').to_owned(),
     };
     api::CaseServices {

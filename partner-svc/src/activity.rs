@@ -3,7 +3,7 @@
 //! partner's. A record the caller may not reach is NOT_FOUND. Every change that can
 //! move points evaluates the partner's partnership again.
 
-use service_kit::{Caller, clock::Clock, secrets};
+use service_kit::{Caller, clock::Clock, registrations, secrets};
 
 use crate::{
     authority::{Actor, Authority, Object, Operation},
@@ -164,14 +164,23 @@ impl Activity {
         lead.version = 1;
         lead.created_at = now;
         lead.updated_at = now;
-        let mut tx = self.store.begin().await?;
-        (lead.created_at, lead.activity_seq) = Store::next_activity(&mut tx, &lead.partner_account_id, now).await?;
-        lead.updated_at = lead.created_at;
-        lead.duplicate_match = self.duplicate_match(&mut tx, &lead).await?;
-        Store::insert_lead(&mut tx, &lead).await?;
-        Store::remember_request(&mut tx, actor.user_id(), "leads", request_id, &lead.id, now).await?;
+        // Access hears of the lead before it is stored; one not stored is removed from
+        // access again (see `service_kit::registrations`).
         self.authority.register(Object::Lead, &lead.id, actor.user_id(), &lead.partner_organization_id).await?;
-        tx.commit().await?;
+        let stored = async {
+            let mut tx = self.store.begin().await?;
+            (lead.created_at, lead.activity_seq) = Store::next_activity(&mut tx, &lead.partner_account_id, now).await?;
+            lead.updated_at = lead.created_at;
+            lead.duplicate_match = self.duplicate_match(&mut tx, &lead).await?;
+            Store::insert_lead(&mut tx, &lead).await?;
+            Store::remember_request(&mut tx, actor.user_id(), "leads", request_id, &lead.id, now).await?;
+            registrations::settle(&mut tx, Object::Lead.code(), &lead.id).await?;
+            Ok::<_, PartnerError>(tx.commit().await?)
+        };
+        if let Err(error) = stored.await {
+            self.authority.abandon(Object::Lead, &lead.id).await;
+            return Err(error);
+        }
         self.evaluate(&lead.partner_account_id).await;
         Ok((actor, lead))
     }
@@ -375,15 +384,22 @@ impl Activity {
         o.version = 1;
         o.created_at = now;
         o.updated_at = now;
-        let mut tx = self.store.begin().await?;
-        self.stamp_close(&mut tx, CloseState::Open, &mut o).await?;
-        Store::insert_opportunity(&mut tx, &o).await?;
-        if let Some(lead) = &lead {
-            Store::convert_lead(&mut tx, &lead.id, now).await?;
-        }
-        Store::remember_request(&mut tx, actor.user_id(), "opportunities", request_id, &o.id, now).await?;
         self.authority.register(Object::Opportunity, &o.id, actor.user_id(), &o.partner_organization_id).await?;
-        tx.commit().await?;
+        let stored = async {
+            let mut tx = self.store.begin().await?;
+            self.stamp_close(&mut tx, CloseState::Open, &mut o).await?;
+            Store::insert_opportunity(&mut tx, &o).await?;
+            if let Some(lead) = &lead {
+                Store::convert_lead(&mut tx, &lead.id, now).await?;
+            }
+            Store::remember_request(&mut tx, actor.user_id(), "opportunities", request_id, &o.id, now).await?;
+            registrations::settle(&mut tx, Object::Opportunity.code(), &o.id).await?;
+            Ok::<_, PartnerError>(tx.commit().await?)
+        };
+        if let Err(error) = stored.await {
+            self.authority.abandon(Object::Opportunity, &o.id).await;
+            return Err(error);
+        }
         self.evaluate(&o.partner_account_id).await;
         Ok(o)
     }

@@ -14,7 +14,7 @@
 use portal_proto::identity::{self as idpb, identity_internal_service_client::IdentityInternalServiceClient};
 use service_kit::{
     ApiError, Caller, CallerKind, ServiceContext, access::AccessClient, assertion::AssertionKey,
-    context::SignedUpstream, db::Database,
+    context::SignedUpstream, db::Database, registrations::Registrations,
 };
 
 use crate::{domain::PartnerError, storage::Scope};
@@ -99,6 +99,7 @@ pub struct PartnerAccount {
 pub struct Authority {
     context: ServiceContext,
     access: AccessClient,
+    registrations: Registrations,
     database: Database,
 }
 
@@ -118,7 +119,9 @@ fn upstream_error(what: &str, status: tonic::Status) -> PartnerError {
 
 impl Authority {
     pub fn new(context: &ServiceContext, database: Database) -> Self {
-        Self { access: AccessClient::new(context, "partner"), context: context.clone(), database }
+        let access = AccessClient::new(context, "partner");
+        let registrations = Registrations::new(access.clone(), database.clone(), context.clock.clone());
+        Self { access, registrations, context: context.clone(), database }
     }
 
     fn identity(&self) -> Result<IdentityInternalServiceClient<SignedUpstream>, PartnerError> {
@@ -204,7 +207,8 @@ impl Authority {
     }
 
     /// Registers a new record with access (its author and organization), so the default
-    /// record rules apply.
+    /// record rules apply, through the journal; the transaction storing the record settles
+    /// it with `service_kit::registrations::settle`.
     pub async fn register(
         &self,
         object: Object,
@@ -212,8 +216,18 @@ impl Authority {
         author_user_id: &str,
         organization_id: &str,
     ) -> Result<(), PartnerError> {
-        self.access.register_record(object.code(), record_id, author_user_id, organization_id).await?;
-        Ok(())
+        Ok(self.registrations.register(object.code(), record_id, author_user_id, organization_id).await?)
+    }
+
+    /// The journal of registrations, whose sweep the service runs.
+    pub fn registrations(&self) -> Registrations {
+        self.registrations.clone()
+    }
+
+    /// Removes a registered record that will not be stored from access (now, or by the
+    /// sweep).
+    pub async fn abandon(&self, object: Object, record_id: &str) {
+        self.registrations.abandon(object.code(), record_id).await
     }
 
     /// Unregisters a deleted record; a failure is logged (the record is gone either way,

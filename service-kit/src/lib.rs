@@ -20,6 +20,7 @@ pub mod db;
 pub mod error;
 pub mod first_message;
 pub mod paging;
+pub mod registrations;
 pub mod runner;
 pub mod secrets;
 pub mod server;

@@ -53,7 +53,7 @@ pub async fn routes(
     let knowledge = KnowledgeBase::new(
         KnowledgeStore::new(database.clone()),
         context.clock.clone(),
-        ArticleAccess::new(access.clone(), database.clone()),
+        ArticleAccess::new(access.clone(), database.clone(), case_services.cases.access.registrations.clone()),
         directory,
     );
     let folders = case_services.folders.clone();

@@ -2,6 +2,7 @@
 //! scans. Every change to a case is written with its history entries (and the email it
 //! asks for) in one transaction, guarded by the version the change was computed from.
 
+use service_kit::registrations;
 use sqlx::AnyConnection;
 
 use super::{Store, knowledge::TagRecord, outbox::OutboxMail};
@@ -10,6 +11,15 @@ use crate::domain::{
     numbering::case_number,
     sla::{ClockState, SlaClock},
 };
+
+/// What inserting a case did.
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    /// Stored it.
+    Stored(CaseRecord),
+    /// Nothing: an earlier call with the same request id made the case with this id.
+    Earlier(String),
+}
 
 /// A case as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -295,8 +305,9 @@ impl Store {
     }
 
     /// Inserts a new case: takes the next number of the sequence and formats it with
-    /// `prefix` and `width`, in the same transaction as the row, its history and the
-    /// request id. Returns the stored case.
+    /// `prefix` and `width`, in the same transaction as the row, its history, the request
+    /// id and the settling of its registration with access. Returns the stored case, or
+    /// the id of the case an earlier call with the request id made.
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_case(
         &self,
@@ -306,8 +317,14 @@ impl Store {
         change: CaseChange,
         caller_id: &str,
         request_id: &str,
-    ) -> Result<CaseRecord, CaseError> {
+    ) -> Result<Inserted, CaseError> {
         let mut tx = self.db.begin().await?;
+        if let Some(earlier) =
+            Store::claim_create(&mut tx, caller_id, "case", request_id, &case.id, case.created_at).await?
+        {
+            return Ok(Inserted::Earlier(earlier));
+        }
+        registrations::settle(&mut tx, CASE_OBJECT, &case.id).await?;
         let sequence: i64 = sqlx::query_scalar(
             "UPDATE case_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
         )
@@ -321,10 +338,9 @@ impl Store {
         bind_case(sqlx::query(sqlx::AssertSqlSafe(sql)), &case).execute(&mut *tx).await?;
         Store::write_tags(&mut tx, &case).await?;
         Store::write_change(&mut tx, change).await?;
-        Store::remember_create(&mut tx, caller_id, "case", request_id, &case.id, case.created_at).await?;
         super::grant_order::case_stored(&mut tx, CASE_OBJECT, &case.id, case.created_at).await?;
         tx.commit().await?;
-        Ok(case)
+        Ok(Inserted::Stored(case))
     }
 
     /// Writes a changed case if its version is still `case.version - 1` (the caller

@@ -9,7 +9,7 @@ use service_kit::{
     access::{ListPredicate, list_predicate},
     clock::Millis,
     db::Database,
-    paging, secrets,
+    paging, registrations, secrets,
 };
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -396,6 +396,7 @@ impl KnowledgeStore {
         if let Some(earlier) = Self::claim_request_id(&mut tx, key, id, now, expired_before).await? {
             return Ok(Created::Earlier(earlier));
         }
+        registrations::settle(&mut tx, OBJECT_CODE, id).await?;
         sqlx::query(
             "INSERT INTO kb_articles (id, title, title_key, article_type, body, tags, created_by, created_at, \
              modified_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)",

@@ -13,7 +13,7 @@ pub mod messages;
 pub mod outbox;
 pub mod settings;
 
-use service_kit::db::Database;
+use service_kit::{ApiError, db::Database};
 use sqlx::AnyConnection;
 
 use crate::domain::CaseError;
@@ -79,7 +79,9 @@ impl Store {
         Ok(())
     }
 
-    /// Remembers what a create with a request id made, in the create's transaction.
+    /// Remembers what a create with a request id made, in the create's transaction. A
+    /// parallel call with the same request id that got there first is ABORTED: retried,
+    /// the call finds that call's resource.
     pub async fn remember_create(
         conn: &mut AnyConnection,
         caller_id: &str,
@@ -88,21 +90,53 @@ impl Store {
         resource_id: &str,
         now: i64,
     ) -> Result<(), CaseError> {
-        if request_id.is_empty() {
-            return Ok(());
+        match Self::claim_create(conn, caller_id, kind, request_id, resource_id, now).await? {
+            None => Ok(()),
+            Some(_) => Err(CaseError::Api(ApiError::Aborted {
+                reason: "REQUEST_IN_PROGRESS",
+                message: "a parallel call with this request_id made the resource; retry to get it".into(),
+            })),
         }
-        sqlx::query(
+    }
+
+    /// Claims `request_id` for `resource_id` in the create's transaction; returns the
+    /// resource of the call that claimed it first, if another did. On PostgreSQL the insert
+    /// waits for a parallel claim's transaction; on SQLite transactions run one at a time.
+    pub async fn claim_create(
+        conn: &mut AnyConnection,
+        caller_id: &str,
+        kind: &str,
+        request_id: &str,
+        resource_id: &str,
+        now: i64,
+    ) -> Result<Option<String>, CaseError> {
+        if request_id.is_empty() {
+            return Ok(None);
+        }
+        let claimed = sqlx::query(
             "INSERT INTO create_requests (caller_id, request_id, kind, resource_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(caller_id)
         .bind(request_id)
         .bind(kind)
         .bind(resource_id)
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+        if claimed.rows_affected() == 1 {
+            return Ok(None);
+        }
+        Ok(Some(
+            sqlx::query_scalar(
+                "SELECT resource_id FROM create_requests WHERE caller_id = $1 AND kind = $2 AND request_id = $3",
+            )
+            .bind(caller_id)
+            .bind(kind)
+            .bind(request_id)
+            .fetch_one(conn)
+            .await?,
+        ))
     }
 }
 
