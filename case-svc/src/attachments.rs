@@ -7,16 +7,28 @@
 //! are attached by the message's author or staff. Files of a Closed or Canceled case (or
 //! of a regular message on one) no longer change; a complaint's files do, as complaints
 //! are accepted on any case. Adding or deleting a case's file is kept in its history.
+//!
+//! An upload's content is never held whole: [`Staged`] counts it against the declared size
+//! and the limit as it arrives, hashes it and stages it in the database a stored piece at
+//! a time; storing the file moves the staged pieces in one transaction.
+
+use std::time::Duration;
 
 use portal_proto::access::ObjectOperation;
-use service_kit::{ApiError, Caller, clock::Clock, secrets};
+use service_kit::{
+    ApiError, Caller, Shutdown,
+    clock::{Clock, Millis},
+    secrets,
+};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
 
 use crate::{
     case_access,
     cases::{Cases, history},
     domain::{
         CaseError,
-        attachments::{AttachmentError, Parent},
+        attachments::{AttachmentError, Parent, Receipt, STORED_CHUNK_BYTES},
         knowledge::DAY_MS,
         status::CaseStatus,
     },
@@ -37,7 +49,7 @@ pub enum Use {
     Write,
 }
 
-/// A validated upload, its content received whole.
+/// A validated upload's metadata; its content arrives into a [`Staged`].
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub parent: Parent,
@@ -45,7 +57,88 @@ pub struct Upload {
     pub content_type: String,
     pub sha256: String,
     pub request_id: String,
-    pub content: Vec<u8>,
+}
+
+/// How long staged pieces of an unfinished upload are kept before the sweep deletes them:
+/// longer than any upload may run. An upload that fails or is dropped deletes its own at
+/// once; the sweep is for what a stopped process left.
+const STAGED_FOR_MS: Millis = 24 * 3600 * 1000;
+
+/// How often the sweep of staged pieces runs.
+const STAGED_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The content of an upload as it arrives: counted against the declared size and the
+/// limit, hashed, and staged in the database one stored piece at a time, so at most one
+/// piece of it is in memory. Dropped before its file is stored, it deletes what it staged.
+#[derive(Debug)]
+pub struct Staged {
+    store: AttachmentStore,
+    clock: Clock,
+    id: String,
+    receipt: Receipt,
+    hasher: Sha256,
+    piece: Vec<u8>,
+    pieces: i64,
+    /// The piece being staged, on a task of its own: a dropped upload must not leave a
+    /// write in flight that lands after its pieces were deleted.
+    staging: Option<JoinHandle<Result<(), AttachmentError>>>,
+    stored: bool,
+}
+
+impl Staged {
+    /// Takes a chunk of the content; refuses it as soon as the content passes the limit
+    /// or the declared size.
+    pub async fn push(&mut self, mut chunk: &[u8]) -> Result<(), AttachmentError> {
+        self.receipt.add(chunk.len())?;
+        self.hasher.update(chunk);
+        while !chunk.is_empty() {
+            let take = (STORED_CHUNK_BYTES - self.piece.len()).min(chunk.len());
+            self.piece.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if self.piece.len() == STORED_CHUNK_BYTES {
+                self.stage_piece().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stage_piece(&mut self) -> Result<(), AttachmentError> {
+        if self.piece.is_empty() {
+            return Ok(());
+        }
+        let (store, id, seq, now) = (self.store.clone(), self.id.clone(), self.pieces, self.clock.now());
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(STORED_CHUNK_BYTES));
+        self.pieces += 1;
+        let staging = self.staging.insert(tokio::spawn(async move { store.stage(&id, seq, &piece, now).await }));
+        let staged = staging.await.map_err(|e| AttachmentError::Api(ApiError::internal(e)))?;
+        self.staging = None;
+        staged
+    }
+
+    /// Ends the content: checks that exactly the declared bytes arrived, stages the last
+    /// piece and returns the content's SHA-256 in lowercase hexadecimal.
+    pub async fn finish(&mut self) -> Result<String, AttachmentError> {
+        self.receipt.finish()?;
+        self.stage_piece().await?;
+        Ok(self.hasher.finalize_reset().iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.stored || self.pieces == 0 {
+            return;
+        }
+        let (store, id, staging) = (self.store.clone(), std::mem::take(&mut self.id), self.staging.take());
+        tokio::spawn(async move {
+            if let Some(staging) = staging {
+                let _ = staging.await;
+            }
+            if let Err(error) = store.discard(&id).await {
+                tracing::warn!(%error, upload_id = id, "an unfinished upload's pieces stay until the sweep");
+            }
+        });
+    }
 }
 
 /// The case a parent belongs to, when it is a case or a case message.
@@ -127,9 +220,46 @@ impl Attachments {
         Ok(settings.max_attachment_bytes)
     }
 
-    /// Stores a received upload; a retried upload with the same request id returns the
-    /// first file. Authorized again as it ends: the case may have closed meanwhile.
-    pub async fn store(&self, caller: &Caller, upload: &Upload) -> Result<AttachmentRecord, AttachmentError> {
+    /// Starts receiving the content of an upload declared `declared` bytes long; refuses a
+    /// declared size over the limit before any byte is read.
+    pub async fn receive(&self, declared: i64) -> Result<Staged, AttachmentError> {
+        Ok(Staged {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            id: secrets::new_id(),
+            receipt: Receipt::start(declared, self.limit().await?)?,
+            hasher: Sha256::new(),
+            piece: Vec::with_capacity(STORED_CHUNK_BYTES),
+            pieces: 0,
+            staging: None,
+            stored: false,
+        })
+    }
+
+    /// Deletes the staged pieces of uploads a stopped process left, hourly, until shutdown.
+    pub async fn sweep_staged(self, shutdown: Shutdown) {
+        while !shutdown.is_triggered() {
+            match self.store.discard_staged_before(self.clock.now() - STAGED_FOR_MS).await {
+                Ok(0) => {}
+                Ok(pieces) => tracing::info!(pieces, "pieces of unfinished uploads deleted"),
+                Err(error) => tracing::warn!(%error, "the sweep of unfinished uploads failed; trying again"),
+            }
+            tokio::select! {
+                _ = shutdown.stopped() => break,
+                _ = tokio::time::sleep(STAGED_SWEEP_EVERY) => {}
+            }
+        }
+    }
+
+    /// Stores a received upload, its content the finished `content`; a retried upload
+    /// with the same request id returns the first file. Authorized again as it ends: the
+    /// case may have closed meanwhile.
+    pub async fn store(
+        &self,
+        caller: &Caller,
+        upload: &Upload,
+        content: &mut Staged,
+    ) -> Result<AttachmentRecord, AttachmentError> {
         let of = self.case_of(caller, &upload.parent, Use::Write).await?;
         let now = self.clock.now();
         let id = secrets::new_id();
@@ -151,11 +281,16 @@ impl Attachments {
             content_type: &upload.content_type,
             sha256: &upload.sha256,
             uploader_user_id: &caller.user_id,
-            content: &upload.content,
+            upload_id: &content.id,
+            size_bytes: content.receipt.received(),
             history: entry.as_ref(),
         };
         let id = match self.store.insert(&file, key, now, now - DAY_MS).await? {
-            Created::New(id) | Created::Earlier(id) => id,
+            Created::New(id) => {
+                content.stored = true;
+                id
+            }
+            Created::Earlier(id) => id,
         };
         self.store.attachment(&id).await?.ok_or_else(|| attachment_not_found(&id))
     }

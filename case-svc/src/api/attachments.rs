@@ -1,5 +1,5 @@
 //! `portal.case.v1.AttachmentService`: client-streamed uploads held against the size
-//! limit as they arrive, server-streamed downloads, lists and deletes.
+//! limit and staged in pieces as they arrive, server-streamed downloads, lists and deletes.
 
 use std::pin::Pin;
 
@@ -7,13 +7,12 @@ use portal_proto::case::{
     self as pb, attachment_service_server::AttachmentService, download_attachment_response, upload_attachment_request,
 };
 use service_kit::{ApiError, Caller, clock::to_timestamp, error::Violations, paging, validate};
-use sha2::{Digest, Sha256};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::{
     attachments::{Attachments, Upload, Use},
-    domain::attachments::{self as rules, AttachmentError, Parent, Receipt},
+    domain::attachments::{self as rules, AttachmentError, Parent},
     storage::attachments::AttachmentRecord,
 };
 
@@ -101,14 +100,9 @@ fn upload_of(metadata: pb::AttachmentUploadMetadata) -> Result<Upload, Status> {
     violations.check("metadata.request_id", crate::domain::knowledge::check_request_id(&metadata.request_id));
     violations.finish()?;
     match (parent, file_name, content_type) {
-        (Some(parent), Some(file_name), Some(content_type)) => Ok(Upload {
-            parent,
-            file_name,
-            content_type,
-            sha256: metadata.sha256,
-            request_id: metadata.request_id,
-            content: Vec::new(),
-        }),
+        (Some(parent), Some(file_name), Some(content_type)) => {
+            Ok(Upload { parent, file_name, content_type, sha256: metadata.sha256, request_id: metadata.request_id })
+        }
         _ => Err(ApiError::internal("validated upload lacks a field").into()),
     }
 }
@@ -131,14 +125,11 @@ impl AttachmentService for AttachmentApi {
         let declared = metadata.size_bytes;
         let mut upload = upload_of(metadata)?;
         self.attachments.authorize(&caller, &upload.parent, Use::Write).await.map_err(status)?;
-        let mut receipt = Receipt::start(declared, self.attachments.limit().await.map_err(status)?).map_err(status)?;
-        let mut hasher = Sha256::new();
+        let mut content = self.attachments.receive(declared).await.map_err(status)?;
         while let Some(message) = stream.message().await? {
             match message.payload {
                 Some(upload_attachment_request::Payload::Chunk(chunk)) => {
-                    receipt.add(chunk.len()).map_err(status)?;
-                    hasher.update(&chunk);
-                    upload.content.extend_from_slice(&chunk);
+                    content.push(&chunk).await.map_err(status)?;
                 }
                 Some(upload_attachment_request::Payload::Metadata(_)) => {
                     return Err(invalid("metadata", "was sent twice; send it once, first"));
@@ -146,13 +137,12 @@ impl AttachmentService for AttachmentApi {
                 None => return Err(invalid("chunk", "every message after the metadata must carry a chunk")),
             }
         }
-        receipt.finish().map_err(status)?;
-        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = content.finish().await.map_err(status)?;
         if !upload.sha256.is_empty() && upload.sha256 != digest {
             return Err(invalid("metadata.sha256", "does not match the received bytes; nothing was stored"));
         }
         upload.sha256 = digest;
-        let stored = self.attachments.store(&caller, &upload).await.map_err(status)?;
+        let stored = self.attachments.store(&caller, &upload, &mut content).await.map_err(status)?;
         Ok(Response::new(attachment_to_proto(stored)))
     }
 

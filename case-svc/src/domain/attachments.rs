@@ -178,6 +178,11 @@ impl Receipt {
         Ok(())
     }
 
+    /// The bytes received so far.
+    pub fn received(&self) -> i64 {
+        self.received
+    }
+
     /// Checks that exactly the declared bytes arrived.
     pub fn finish(&self) -> Result<(), AttachmentError> {
         if self.received == self.declared { Ok(()) } else { Err(self.size_mismatch()) }

@@ -1,6 +1,7 @@
-//! Attachments and their content, for every kind of parent. A file is written whole,
-//! with its pieces and the case history entry recording it, in one transaction; downloads
-//! read it back a piece at a time.
+//! Attachments and their content, for every kind of parent. An upload's content is
+//! staged a piece at a time as it arrives; the finished file takes its staged pieces, with
+//! the case history entry recording it, in one transaction; downloads read it back a
+//! piece at a time. Nothing holds a whole file in memory.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use service_kit::{clock::Millis, db::Database};
@@ -10,7 +11,7 @@ use super::{
     cases::HistoryRecord,
     knowledge::{Created, KnowledgeStore, RequestKey},
 };
-use crate::domain::attachments::{AttachmentError, Parent, STORED_CHUNK_BYTES};
+use crate::domain::attachments::{AttachmentError, Parent};
 
 /// An attachment row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,7 +38,9 @@ pub struct NewAttachment<'a> {
     pub content_type: &'a str,
     pub sha256: &'a str,
     pub uploader_user_id: &'a str,
-    pub content: &'a [u8],
+    /// The upload whose staged pieces are the content.
+    pub upload_id: &'a str,
+    pub size_bytes: i64,
     /// The case history entry of a file of a case or message.
     pub history: Option<&'a HistoryRecord>,
 }
@@ -52,7 +55,39 @@ impl AttachmentStore {
         Self { db }
     }
 
-    /// Stores a file with its content, unless `key` was used before.
+    /// Stages the `seq`th piece of upload `upload_id`.
+    pub async fn stage(&self, upload_id: &str, seq: i64, piece: &[u8], now: Millis) -> Result<(), AttachmentError> {
+        sqlx::query("INSERT INTO attachment_upload_chunks (upload_id, seq, data, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(upload_id)
+            .bind(seq)
+            .bind(STANDARD.encode(piece))
+            .bind(now)
+            .execute(&self.db.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the staged pieces of an upload that will not be stored.
+    pub async fn discard(&self, upload_id: &str) -> Result<(), AttachmentError> {
+        sqlx::query("DELETE FROM attachment_upload_chunks WHERE upload_id = $1")
+            .bind(upload_id)
+            .execute(&self.db.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the pieces staged before `before` (uploads a stopped process left); returns
+    /// how many.
+    pub async fn discard_staged_before(&self, before: Millis) -> Result<u64, AttachmentError> {
+        let done = sqlx::query("DELETE FROM attachment_upload_chunks WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.db.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Stores a file, its content moved from its upload's staged pieces, unless `key` was
+    /// used before.
     pub async fn insert(
         &self,
         file: &NewAttachment<'_>,
@@ -78,20 +113,24 @@ impl AttachmentStore {
         .bind(file.message_case_id)
         .bind(file.file_name)
         .bind(file.content_type)
-        .bind(file.content.len() as i64)
+        .bind(file.size_bytes)
         .bind(file.sha256)
         .bind(file.uploader_user_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        for (seq, piece) in file.content.chunks(STORED_CHUNK_BYTES).enumerate() {
-            sqlx::query("INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES ($1, $2, $3)")
-                .bind(&id)
-                .bind(seq as i64)
-                .bind(STANDARD.encode(piece))
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query(
+            "INSERT INTO attachment_chunks (attachment_id, seq, data) \
+             SELECT $1, seq, data FROM attachment_upload_chunks WHERE upload_id = $2",
+        )
+        .bind(&id)
+        .bind(file.upload_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM attachment_upload_chunks WHERE upload_id = $1")
+            .bind(file.upload_id)
+            .execute(&mut *tx)
+            .await?;
         if let Some(entry) = file.history {
             Store::insert_history(&mut tx, entry).await?;
         }
