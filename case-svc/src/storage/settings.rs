@@ -19,8 +19,14 @@ const COLUMNS: &str =
     "number_prefix, number_width, max_attachment_bytes, sla_warning_percent, default_calendar_id, version, updated_at";
 
 impl Store {
-    /// The settings; `defaults` are stored first when none are.
+    /// The settings; `defaults` are stored first when none are. Read from a reader: the
+    /// writer is taken only on the first read.
     pub async fn settings(&self, defaults: &SettingsRecord) -> Result<SettingsRecord, CaseError> {
+        let select =
+            || sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM case_settings WHERE id = 1")));
+        if let Some(settings) = select().fetch_optional(&self.db.pool).await? {
+            return Ok(settings);
+        }
         sqlx::query(
             "INSERT INTO case_settings (id, number_prefix, number_width, max_attachment_bytes, sla_warning_percent, \
              default_calendar_id, version, updated_at) VALUES (1, $1, $2, $3, $4, $5, 1, $6) ON CONFLICT (id) DO NOTHING",
@@ -33,9 +39,7 @@ impl Store {
         .bind(defaults.updated_at)
         .execute(&self.db.writer)
         .await?;
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM case_settings WHERE id = 1")))
-            .fetch_one(&self.db.pool)
-            .await?)
+        Ok(select().fetch_one(&self.db.pool).await?)
     }
 
     pub async fn update_settings(&self, settings: &SettingsRecord, expected_version: i64) -> Result<bool, CaseError> {
