@@ -122,7 +122,7 @@ impl Store {
             .bind(&new.body_html)
             .bind(&new.message_id)
             .bind(now)
-            .fetch_optional(&self.db.pool)
+            .fetch_optional(&self.db.writer)
             .await?;
         if let Some(row) = inserted {
             return Ok((row, true));
@@ -212,7 +212,7 @@ impl Store {
             .bind(lease_until)
             .bind(now)
             .bind(limit)
-            .fetch_all(&self.db.pool)
+            .fetch_all(&self.db.writer)
             .await?)
     }
 
