@@ -361,7 +361,7 @@ impl Cases {
         self.access.register(&case).await?;
         let id = case.id.clone();
         match self.store.insert_case(case, &settings.number_prefix, width, change, &caller.user_id, request_id).await {
-            Ok(Inserted::Stored(stored)) => self.view(stored).await,
+            Ok(Inserted::Stored(stored)) => self.view(*stored).await,
             Ok(Inserted::Earlier(earlier)) => {
                 self.access.unregister(&id).await;
                 self.earlier(&earlier).await

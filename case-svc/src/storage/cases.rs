@@ -16,7 +16,7 @@ use crate::domain::{
 #[derive(Debug, Clone)]
 pub enum Inserted {
     /// Stored it.
-    Stored(CaseRecord),
+    Stored(Box<CaseRecord>),
     /// Nothing: an earlier call with the same request id made the case with this id.
     Earlier(String),
 }
@@ -340,7 +340,7 @@ impl Store {
         Store::write_change(&mut tx, change).await?;
         super::grant_order::case_stored(&mut tx, CASE_OBJECT, &case.id, case.created_at).await?;
         tx.commit().await?;
-        Ok(Inserted::Stored(case))
+        Ok(Inserted::Stored(Box::new(case)))
     }
 
     /// Writes a changed case if its version is still `case.version - 1` (the caller
