@@ -780,7 +780,8 @@ impl Organizations {
         request: AddUsersByEmail,
     ) -> Result<Vec<AddResult>, IdentityError> {
         let actor = self.authority.actor(caller).await?;
-        if request.emails.is_empty() || request.emails.len() > 100 {
+        let addresses = email::split_addresses(&request.emails);
+        if addresses.is_empty() || addresses.len() > 100 {
             return Err(IdentityError::Invalid(vec![("emails", "must list 1 to 100 addresses".into())]));
         }
         let organization_id = match (request.organization_id.as_str(), &actor.organization_id) {
@@ -811,10 +812,10 @@ impl Organizations {
             .await?;
         let account_id = organization.as_ref().and_then(|o| o.account_id.clone());
 
-        let mut results: Vec<AddResult> = Vec::with_capacity(request.emails.len());
+        let mut results: Vec<AddResult> = Vec::with_capacity(addresses.len());
         let mut planned: Vec<Planned> = Vec::new();
         let mut seen = HashSet::new();
-        for (index, raw) in request.emails.iter().enumerate() {
+        for (index, raw) in addresses.iter().enumerate() {
             let mut result = AddResult {
                 email: raw.clone(),
                 normalized_email: String::new(),
@@ -843,7 +844,7 @@ impl Organizations {
                     } else {
                         match self.matching_contact(&normalized, account_id.as_deref()).await? {
                             Ok(contact_id) => {
-                                planned.push(Planned { index, email: raw.trim().to_owned(), normalized, contact_id })
+                                planned.push(Planned { index, email: raw.clone(), normalized, contact_id })
                             }
                             Err(outcome) => result.outcome = outcome,
                         }

@@ -20,6 +20,7 @@ use tonic_types::StatusExt;
 
 suite_tests!(
     bulk_add_reports_each_address_and_assigns_the_chosen_roles,
+    addresses_typed_together_are_split_and_answered_one_by_one,
     organization_rights_follow_the_isolation_matrix,
     the_organization_profile_keeps_addresses_and_only_system_administrators_restructure,
 );
@@ -46,7 +47,7 @@ async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite
     let mut users = UserServiceClient::new(suite.channel());
     let request = AddUsersByEmailRequest {
         organization_id: String::new(), // an organization administrator's own by default
-        emails: vec!["a@x.com".into(), "Bad Address".into(), "b@x.com".into(), "A@X.com".into()],
+        emails: vec!["a@x.com".into(), "Bad-Address".into(), "b@x.com".into(), "A@X.com".into()],
         role_ids: vec![boston.id.clone()],
         licence_product_id: String::new(),
         ..Default::default()
@@ -92,6 +93,51 @@ async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite
     assert_eq!(source_of(&acme.id), Some(MembershipSource::Implicit));
     assert!(source_of("all-external-users").is_some(), "{memberships:?}");
     assert!(memberships.iter().all(|m| m.member == Some(Member::UserId(a.clone()))));
+}
+
+/// Seed 003: "use spaces or commas to delimit the addresses"; semicolons and new lines
+/// separate too, and a bad piece fails alone.
+async fn addresses_typed_together_are_split_and_answered_one_by_one(suite: Suite) {
+    let admin = suite.admin_token().await;
+    let (acme, _) = organization(&suite, &admin, "Acme").await;
+    let mut users = UserServiceClient::new(suite.channel());
+    let request = AddUsersByEmailRequest {
+        organization_id: acme.id.clone(),
+        emails: vec!["a@x.com, b@x.com".into(), "c@x.com d@x.com;e@x.com\nf@x.com".into(), " ,; \n".into()],
+        licence_product_id: PRODUCT.into(),
+        ..Default::default()
+    };
+    let results = users.add_users_by_email(authed(request, &admin)).await.unwrap().into_inner().results;
+    let emails: Vec<_> = results.iter().map(|r| r.email.as_str()).collect();
+    assert_eq!(emails, ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com", "f@x.com"]);
+    assert!(results.iter().all(|r| r.outcome() == AddUserByEmailOutcome::CreatedWithNewContact), "{results:?}");
+
+    let request = AddUsersByEmailRequest {
+        organization_id: acme.id.clone(),
+        emails: vec!["g@x.com;not-an-address, h@x.com".into()],
+        licence_product_id: PRODUCT.into(),
+        ..Default::default()
+    };
+    let results = users.add_users_by_email(authed(request, &admin)).await.unwrap().into_inner().results;
+    let outcomes: Vec<_> = results.iter().map(|r| (r.email.as_str(), r.outcome())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("g@x.com", AddUserByEmailOutcome::CreatedWithNewContact),
+            ("not-an-address", AddUserByEmailOutcome::Failed),
+            ("h@x.com", AddUserByEmailOutcome::CreatedWithNewContact),
+        ]
+    );
+    assert_eq!(results[1].error.as_ref().unwrap().reason, "INVALID_EMAIL");
+
+    let request = AddUsersByEmailRequest {
+        organization_id: acme.id.clone(),
+        emails: vec![", ;\n".into()],
+        licence_product_id: PRODUCT.into(),
+        ..Default::default()
+    };
+    let empty = users.add_users_by_email(authed(request, &admin)).await.unwrap_err();
+    assert_eq!(empty.code(), Code::InvalidArgument, "only separators are no addresses: {empty:?}");
 }
 
 async fn organization_rights_follow_the_isolation_matrix(suite: Suite) {
