@@ -692,7 +692,7 @@ impl Organizations {
         .await?;
         tx.commit().await?;
         self.roles.access().users_changed(vec![user_id.to_owned()]).await?;
-        self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))
+        self.store.shown_user(user_id).await
     }
 
     /// An organization the caller may see.
@@ -734,7 +734,9 @@ impl Organizations {
         let actor = self.authority.actor(caller).await?;
         self.managed_organization(&actor, id).await?;
         let filter = UserFilter { organization_id: id.to_owned(), ..filter.clone() };
-        self.store.users(&filter, after, limit).await
+        let mut members = self.store.users(&filter, after, limit).await?;
+        self.store.fill_role_ids(&mut members).await?;
+        Ok(members)
     }
 
     /// Makes a member an administrator of their organization (or takes the flag away).
@@ -769,7 +771,7 @@ impl Organizations {
         }
         tx.commit().await?;
         self.roles.access().users_changed(vec![user_id.to_owned()]).await?;
-        self.store.user(user_id).await?.ok_or_else(|| IdentityError::UserNotFound(user_id.to_owned()))
+        self.store.shown_user(user_id).await
     }
 
     /// The seed's "Add users by email": each address gets its own result; the seats for

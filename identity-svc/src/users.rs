@@ -95,11 +95,13 @@ impl Users {
     /// A user the caller may see; others are NOT_FOUND, as if they did not exist.
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<UserRecord, IdentityError> {
         let actor = self.authority.actor(caller).await?;
-        self.store
+        let user = self
+            .store
             .user(id)
             .await?
             .filter(|user| actor.may_read_user(user.as_target()))
-            .ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+            .ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        self.store.with_role_ids(user).await
     }
 
     /// The user `id` if the caller may manage them: NOT_FOUND when they may not even see
@@ -135,7 +137,7 @@ impl Users {
         if let Some(key) = &idempotency_key
             && let Some(existing) = self.store.idempotent_result("user.create", key).await?
         {
-            return self.store.user(&existing).await?.ok_or(IdentityError::UserNotFound(existing));
+            return self.store.shown_user(&existing).await;
         }
         let mut problems = Vec::new();
         let normalized = email::normalize(&request.email).map_err(|p| problems.push(("user.email", p))).ok();
@@ -255,7 +257,7 @@ impl Users {
         {
             drop(tx);
             let existing = self.store.idempotent_result("user.create", key).await?.unwrap_or_default();
-            return self.store.user(&existing).await?.ok_or(IdentityError::UserNotFound(existing));
+            return self.store.shown_user(&existing).await;
         }
         let created_view = serde_json::json!({
             "id": id, "email": user.email, "kind": kind.as_str(), "licence_product_id": product.as_ref().map(|p| &p.id),
@@ -280,7 +282,7 @@ impl Users {
             // The invitation is a change of its own (its token and email in one transaction).
             self.invitations.invite(caller, &id).await?;
         }
-        self.store.user(&id).await?.ok_or(IdentityError::UserNotFound(id))
+        self.store.shown_user(&id).await
     }
 
     fn check_etag(user: &UserRecord, etag: &str) -> Result<(), IdentityError> {
@@ -307,7 +309,7 @@ impl Users {
         let changed = Store::set_active(&mut tx, id, false, now).await?;
         let released = if release_licence { Store::release_seat(&mut tx, id).await? } else { None };
         if !changed && released.is_none() {
-            return Ok(before);
+            return self.store.with_role_ids(before).await;
         }
         Store::end_user_sessions(&mut tx, id, "", "deactivated", now).await?;
         Store::revoke_user_tokens(&mut tx, id, "user_deactivated", now).await?;
@@ -328,7 +330,7 @@ impl Users {
         .await?;
         tx.commit().await?;
         self.roles.access().users_changed(vec![id.to_owned()]).await?;
-        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+        self.store.shown_user(id).await
     }
 
     /// Reactivates a user; an external user without a seat gets one of `product` (or the
@@ -344,7 +346,7 @@ impl Users {
         let before = self.managed_user(caller, id).await?;
         Self::check_etag(&before, etag)?;
         if before.is_active() {
-            return Ok(before);
+            return self.store.with_role_ids(before).await;
         }
         let needs_seat = before.kind() == UserKind::External && before.licence_product_id.is_none();
         let product = if needs_seat {
@@ -389,7 +391,7 @@ impl Users {
         .await?;
         tx.commit().await?;
         self.roles.access().users_changed(vec![id.to_owned()]).await?;
-        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+        self.store.shown_user(id).await
     }
 
     /// The users the caller may see matching `filter`: employees all; an organization
@@ -415,7 +417,9 @@ impl Users {
                 None => filter.only_id = caller.user_id.clone(),
             }
         }
-        self.store.users(&filter, after, limit).await
+        let mut users = self.store.users(&filter, after, limit).await?;
+        self.store.fill_role_ids(&mut users).await?;
+        Ok(users)
     }
 
     /// Deletes a user: seat released, sessions ended, links revoked, memberships removed;
@@ -551,7 +555,7 @@ impl Users {
         .await?;
         tx.commit().await?;
         self.roles.access().users_changed(vec![id.to_owned()]).await?;
-        self.store.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))
+        self.store.shown_user(id).await
     }
 }
 

@@ -8,11 +8,11 @@ use portal_proto::access::{
 };
 use portal_proto::identity::{
     AccountType, AddRoleMembersRequest, AddUserByEmailOutcome, AddUsersByEmailRequest, Address, AddressType,
-    DeactivateUserRequest, DeleteOrganizationRequest, GetOrganizationRequest, GetRoleRequest,
-    ListOrganizationMembersRequest, ListOrganizationsRequest, ListRoleMembershipsRequest, MembershipSource,
-    Organization, PromoteOrganizationAdministratorRequest, RemoveOrganizationMemberRequest, RemoveRoleMembersRequest,
-    Role, UpdateOrganizationRequest, organization_service_client::OrganizationServiceClient, role_membership::Member,
-    role_service_client::RoleServiceClient, user_service_client::UserServiceClient,
+    DeactivateUserRequest, DeleteOrganizationRequest, GetOrganizationRequest, GetRoleRequest, GetUserRequest,
+    ListOrganizationMembersRequest, ListOrganizationsRequest, ListRoleMembershipsRequest, ListUsersRequest,
+    MembershipSource, Organization, PromoteOrganizationAdministratorRequest, RemoveOrganizationMemberRequest,
+    RemoveRoleMembersRequest, Role, UpdateOrganizationRequest, organization_service_client::OrganizationServiceClient,
+    role_membership::Member, role_service_client::RoleServiceClient, user_service_client::UserServiceClient,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::{Code, Status};
@@ -83,8 +83,26 @@ async fn bulk_add_reports_each_address_and_assigns_the_chosen_roles(suite: Suite
     let names: Vec<_> =
         first.members.iter().chain(&second.members).map(|m| m.user.as_ref().unwrap().full_name.clone()).collect();
     assert_eq!(names, ["a", "b", "boss"], "new contacts are named after the address's local part");
+    let role_ids: Vec<_> =
+        first.members.iter().chain(&second.members).map(|m| m.user.as_ref().unwrap().role_ids.clone()).collect();
+    assert_eq!(
+        role_ids,
+        [vec![boston.id.clone()], vec![boston.id.clone()], vec![]],
+        "direct memberships only: the implied organization and root roles are not listed"
+    );
 
     let a = &results[0].user_id;
+    let managers = fixtures::functional_role(&suite, &admin, &acme.id, "Portal managers").await;
+    fixtures::add_to_role(&suite, &admin, &managers.id, &[a]).await;
+    let mut expected = vec![boston.id.clone(), managers.id.clone()];
+    expected.sort();
+    let shown = users.get_user(authed(GetUserRequest { id: a.clone() }, &acme_admin)).await.unwrap().into_inner();
+    assert_eq!(shown.role_ids, expected);
+    let request = ListUsersRequest { organization_id: acme.id.clone(), ..Default::default() };
+    let listed = users.list_users(authed(request, &acme_admin)).await.unwrap().into_inner().users;
+    let role_ids: Vec<_> = listed.iter().map(|u| (u.full_name.as_str(), u.role_ids.clone())).collect();
+    assert_eq!(role_ids, [("a", expected), ("b", vec![boston.id.clone()]), ("boss", vec![])]);
+
     let mut roles = RoleServiceClient::new(suite.channel());
     let request = ListRoleMembershipsRequest { user_id: a.clone(), include_inherited: true, ..Default::default() };
     let memberships = roles.list_role_memberships(authed(request, &admin)).await.unwrap().into_inner().memberships;

@@ -45,7 +45,7 @@ pub fn to_proto(user: UserRecord) -> pb::User {
         organization_id: user.organization_id.unwrap_or_default(),
         organization_administrator: user.organization_administrator != 0,
         licence_product_id: user.licence_product_id.unwrap_or_default(),
-        role_ids: Vec::new(),
+        role_ids: user.role_ids,
         culture: user.culture,
         home_page: user.home_page,
         last_login_time: None,

@@ -48,7 +48,7 @@ const USER_SUMMARY_SELECT: &str = "SELECT u.id, u.email, c.full_name, u.kind, u.
      FROM users u JOIN contacts c ON c.id = u.contact_id";
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 

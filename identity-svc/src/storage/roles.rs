@@ -1,10 +1,12 @@
 //! The role tree, portal organizations (roles of kind `organization`), accounts and
 //! direct memberships of users.
 
+use std::collections::HashMap;
+
 use service_kit::clock::Millis;
 use sqlx::AnyConnection;
 
-use super::Store;
+use super::{Store, UserRecord};
 use crate::domain::IdentityError;
 
 /// A role as stored.
@@ -217,6 +219,43 @@ impl Store {
             Store::bump_access_epoch(connection, user_id).await?;
         }
         Ok(removed)
+    }
+
+    /// Fills in the direct role memberships of `users`, in one query for all of them.
+    pub async fn fill_role_ids(&self, users: &mut [UserRecord]) -> Result<(), IdentityError> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT user_id, role_id FROM role_user_members WHERE user_id IN ({}) ORDER BY role_id",
+            super::directory::placeholders(1, users.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for user in users.iter() {
+            query = query.bind(user.id.clone());
+        }
+        let mut role_ids: HashMap<String, Vec<String>> = HashMap::new();
+        for (user_id, role_id) in query.fetch_all(&self.db.pool).await? {
+            role_ids.entry(user_id).or_default().push(role_id);
+        }
+        for user in users {
+            user.role_ids = role_ids.remove(&user.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// One user with their direct role memberships filled in.
+    pub async fn with_role_ids(&self, user: UserRecord) -> Result<UserRecord, IdentityError> {
+        let mut users = [user];
+        self.fill_role_ids(&mut users).await?;
+        let [user] = users;
+        Ok(user)
+    }
+
+    /// A user as an answer shows them, with their direct role memberships.
+    pub async fn shown_user(&self, id: &str) -> Result<UserRecord, IdentityError> {
+        let user = self.user(id).await?.ok_or_else(|| IdentityError::UserNotFound(id.to_owned()))?;
+        self.with_role_ids(user).await
     }
 
     /// The direct memberships of a user.

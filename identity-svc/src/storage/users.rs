@@ -28,6 +28,10 @@ pub struct UserRecord {
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// The roles the user is a direct member of, by id. Not part of the row: read with
+    /// `Store::with_role_ids` for the users an answer shows, empty otherwise.
+    #[sqlx(skip)]
+    pub role_ids: Vec<String>,
 }
 
 impl UserRecord {
