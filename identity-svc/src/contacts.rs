@@ -134,6 +134,7 @@ impl Contacts {
             version: 1,
             created_at: now,
             updated_at: now,
+            user_id: None,
         };
         let mut tx = self.store.begin().await?;
         Store::insert_contact(&mut tx, &contact).await?;

@@ -123,7 +123,7 @@ impl Users {
 
     /// Creates one user by hand, with a seat of the named licence product for an external
     /// user. Nothing is created when any part fails (no seat, email taken, …).
-    pub async fn create(&self, caller: &Caller, request: CreateUser) -> Result<UserRecord, IdentityError> {
+    pub async fn create(&self, caller: &Caller, mut request: CreateUser) -> Result<UserRecord, IdentityError> {
         let actor = self.authority.actor(caller).await?;
         let employee = request.kind != Some(UserKind::External) || request.system_administrator;
         if !actor.may_manage_everything() || (employee && !actor.caller.system_administrator) {
@@ -138,6 +138,13 @@ impl Users {
             && let Some(existing) = self.store.idempotent_result("user.create", key).await?
         {
             return self.store.shown_user(&existing).await;
+        }
+        if request.email.trim().is_empty()
+            && !request.contact_id.is_empty()
+            && let Some(contact) = self.store.contact(&request.contact_id).await?
+        {
+            // A user for an existing contact takes the contact's email unless given one.
+            request.email = contact.email;
         }
         let mut problems = Vec::new();
         let normalized = email::normalize(&request.email).map_err(|p| problems.push(("user.email", p))).ok();

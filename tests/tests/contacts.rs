@@ -3,10 +3,11 @@
 
 use portal_proto::identity::{
     Account, AccountType, Address, AddressType, Contact, CreateAccountRequest, CreateContactRequest,
-    CreateDepartmentRequest, DeleteAccountRequest, DeleteDepartmentRequest, Department, GetAccountRequest,
-    GetContactRequest, ListAccountsRequest, ListContactsRequest, ListDepartmentsRequest, UpdateAccountRequest,
-    UpdateContactRequest, UpdateDepartmentRequest, account_service_client::AccountServiceClient,
-    contact_service_client::ContactServiceClient,
+    CreateDepartmentRequest, CreateUserRequest, DeleteAccountRequest, DeleteDepartmentRequest, Department,
+    GetAccountRequest, GetContactRequest, ListAccountsRequest, ListContactsRequest, ListDepartmentsRequest,
+    UpdateAccountRequest, UpdateContactRequest, UpdateDepartmentRequest, User, UserKind,
+    account_service_client::AccountServiceClient, contact_service_client::ContactServiceClient,
+    user_service_client::UserServiceClient,
 };
 use portal_tests::{Suite, authed, fixtures, suite_tests};
 use tonic::Code;
@@ -176,7 +177,7 @@ async fn contacts_are_listed_within_what_the_caller_may_see(suite: Suite) {
     let acme = fixtures::organization(&suite, &admin, "Acme", AccountType::Customer).await;
     let globex = fixtures::organization(&suite, &admin, "Globex", AccountType::Customer).await;
     let (_, acme_admin) = fixtures::member(&suite, &admin, &acme.id, "boss@acme.example", true).await;
-    let (_, ann_token) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
+    let (ann, ann_token) = fixtures::member(&suite, &admin, &acme.id, "ann@acme.example", false).await;
     fixtures::member(&suite, &admin, &globex.id, "bob@globex.example", false).await;
     let mut contacts = ContactServiceClient::new(suite.channel());
     let prospect = Contact {
@@ -185,10 +186,12 @@ async fn contacts_are_listed_within_what_the_caller_may_see(suite: Suite) {
         account_id: acme.account_id.clone(),
         ..Default::default()
     };
-    contacts
+    let carol = contacts
         .create_contact(authed(CreateContactRequest { contact: Some(prospect), request_id: String::new() }, &admin))
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
+    assert!(carol.user_id.is_empty(), "a contact without a user");
     // Sorted here: the two backends collate upper and lower case differently.
     let names = |list: Vec<Contact>| {
         let mut names = list.into_iter().map(|c| c.full_name).collect::<Vec<_>>();
@@ -204,6 +207,8 @@ async fn contacts_are_listed_within_what_the_caller_may_see(suite: Suite) {
     let everyone = list(ListContactsRequest::default(), &admin).await.contacts;
     assert_eq!(names(everyone).len(), 5, "the administrator's, three members' and Carol's");
     let acme_people = list(ListContactsRequest::default(), &acme_admin).await.contacts;
+    let ann_contact = acme_people.iter().find(|c| c.id == ann.contact_id).expect("ann's contact is listed");
+    assert_eq!(ann_contact.user_id, ann.id, "a listed contact names its user");
     assert_eq!(names(acme_people), ["Carol Prospect", "ann", "boss"], "an organization administrator's scope");
     assert_eq!(names(list(ListContactsRequest::default(), &ann_token).await.contacts), ["ann"], "only one's own");
     let without_user = ListContactsRequest { has_user: Some(false), ..Default::default() };
@@ -214,4 +219,14 @@ async fn contacts_are_listed_within_what_the_caller_may_see(suite: Suite) {
     let rest = ListContactsRequest { page_size: 2, page_token: first.next_page_token, ..Default::default() };
     let second = list(rest, &admin).await;
     assert_eq!(first.contacts.len() + second.contacts.len(), 4);
+
+    // A user for Carol's contact takes the contact's email when none is given.
+    let user = User { kind: UserKind::External.into(), contact_id: carol.id.clone(), ..Default::default() };
+    let request =
+        CreateUserRequest { user: Some(user), licence_product_id: fixtures::PRODUCT.into(), ..Default::default() };
+    let created =
+        UserServiceClient::new(suite.channel()).create_user(authed(request, &admin)).await.unwrap().into_inner();
+    assert_eq!((created.email.as_str(), created.contact_id.as_str()), ("carol@acme.example", carol.id.as_str()));
+    let shown = contacts.get_contact(authed(GetContactRequest { id: carol.id.clone() }, &admin)).await.unwrap();
+    assert_eq!(shown.into_inner().user_id, created.id, "the contact now names its user");
 }

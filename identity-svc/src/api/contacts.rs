@@ -33,7 +33,7 @@ fn contact_to_proto(contact: ContactRecord) -> pb::Contact {
         job_title: contact.job_title,
         account_id: contact.account_id.unwrap_or_default(),
         department_id: contact.department_id.unwrap_or_default(),
-        user_id: String::new(),
+        user_id: contact.user_id.unwrap_or_default(),
     }
 }
 

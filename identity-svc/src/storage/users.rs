@@ -469,14 +469,18 @@ pub struct ContactRecord {
     pub version: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// The contact's portal user, read with the contact (a user is created for a contact,
+    /// never written through it).
+    pub user_id: Option<String>,
 }
 
-const CONTACT_COLUMNS: &str =
-    "id, full_name, email, phone, job_title, account_id, department_id, version, created_at, updated_at";
+/// The columns of a contact `c`, with its user's id.
+const CONTACT_COLUMNS: &str = "c.id, c.full_name, c.email, c.phone, c.job_title, c.account_id, c.department_id, \
+     c.version, c.created_at, c.updated_at, (SELECT u.id FROM users u WHERE u.contact_id = c.id) AS user_id";
 
 impl Store {
     pub async fn contact(&self, id: &str) -> Result<Option<ContactRecord>, IdentityError> {
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.db.pool).await?)
     }
 
