@@ -21,14 +21,16 @@ use service_kit::{
     clock::Clock,
     config::PortalConfig,
     runner::{context_from_config, watch_database},
-    server::{self, Health},
+    server::{self, Health, Stopping},
 };
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
 use crate::{admission::GatewayAdmission, proxy::Proxy, routing::RoutingTable};
 
-/// Serves the gateway on `listener` until `stop` resolves, then drains.
+/// Serves the gateway on `listener` until `stop` resolves, then drains. When `stop`
+/// resolves while the in-process services are still starting, the start is abandoned
+/// and the gateway ends cleanly without serving.
 pub async fn serve(
     config: PortalConfig,
     clock: Clock,
@@ -39,16 +41,21 @@ pub async fn serve(
     let table = RoutingTable::default();
     let listed = table.public_services();
     let (health, health_service) = Health::new(listed.clone()).await;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopping = Stopping::on(stop);
     if context.config.is_all_in_one() {
-        let modules = suite::start_in_process(&context).await?;
+        let Some(modules) = stopping.unless_requested(suite::start_in_process(&context)).await else {
+            tracing::info!("stopped while starting");
+            context.shutdown.trigger();
+            return Ok(());
+        };
+        let modules = modules?;
         health.set_all(ServingStatus::Serving).await;
         for module in modules {
             let public = module.services.into_iter().filter(|name| listed.contains(name)).collect();
-            tokio::spawn(watch_database(module.database, public, health.clone(), stop_rx.clone()));
+            tokio::spawn(watch_database(module.database, public, health.clone(), stopping.receiver()));
         }
     } else {
-        tokio::spawn(suite::mirror_upstream_health(context.upstreams.clone(), health.clone(), stop_rx));
+        tokio::spawn(suite::mirror_upstream_health(context.upstreams.clone(), health.clone(), stopping.receiver()));
     }
     let admission = GatewayAdmission::new(table.clone(), &context);
     let proxy = Proxy::new(table, context.upstreams.clone(), context.assertion_key.clone());
@@ -56,11 +63,7 @@ pub async fn serve(
     let routes = Routes::from(routes.into_axum_router().fallback_service(proxy));
     let mode = if context.config.is_all_in_one() { "all-in-one" } else { "distributed" };
     tracing::info!(address = ?listener.local_addr().ok(), mode, "gateway serving");
-    let stop = async move {
-        stop.await;
-        let _ = stop_tx.send(true);
-    };
-    let served = server::serve(listener, routes, health, &context.config.server, admission, stop).await;
+    let served = server::serve(listener, routes, health, &context.config.server, admission, stopping.requested()).await;
     // Background work of the in-process services (outbox workers) stops with the server.
     context.shutdown.trigger();
     served?;

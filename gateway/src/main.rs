@@ -25,8 +25,11 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // First, so that a SIGTERM while the suite starts (migrations, connections) stops it cleanly.
+    let stop = server::termination_signal();
     let cli = Cli::parse();
     let result = async {
+        let stop = stop.map_err(|e| service_kit::StartError::Other(format!("cannot handle signals: {e}")))?;
         let mut config = PortalConfig::load(cli.config.as_deref())?;
         service_kit::telemetry::init(&config.log);
         let demo_admin_password = cli.demo && config.bootstrap.admin_password.is_empty();
@@ -47,7 +50,7 @@ async fn main() -> ExitCode {
                 demo_admin_password,
             ));
         }
-        gateway::serve(config, Clock::system(), listener, server::termination_signal()).await
+        gateway::serve(config, Clock::system(), listener, stop).await
     }
     .await;
     match result {

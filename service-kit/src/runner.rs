@@ -13,7 +13,7 @@ use crate::{
     clock::Clock,
     config::{ConfigError, PortalConfig},
     db::{Database, DbError, Migrations},
-    server::{self, Health, ServeError},
+    server::{self, Health, ServeError, Stopping},
     upstream::{self, UpstreamError},
 };
 
@@ -106,6 +106,7 @@ pub async fn run(spec: ServiceSpec) -> ExitCode {
 }
 
 async fn run_inner(spec: ServiceSpec) -> Result<(), StartError> {
+    let stop = server::termination_signal().map_err(ServeError::from)?;
     let cli = Cli::parse();
     let defaults = PortalConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], spec.default_port)),
@@ -114,35 +115,43 @@ async fn run_inner(spec: ServiceSpec) -> Result<(), StartError> {
     let config = PortalConfig::load_with(defaults, cli.config.as_deref())?;
     crate::telemetry::init(&config.log);
     if let Some(Command::Migrate) = cli.command {
-        Database::connect(&config, spec.area, spec.migrations).await?;
+        let migrating = Database::connect(&config, spec.area, spec.migrations);
+        // Stopped half-way is a failure, so that a migration Job is run again.
+        Stopping::on(stop)
+            .unless_requested(migrating)
+            .await
+            .ok_or_else(|| StartError::Other("stopped before the migrations were applied".into()))??;
         tracing::info!(area = spec.area, "migrations applied");
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(ServeError::from)?;
     let context = context_from_config(config, Clock::system())?;
-    serve_service(&spec, context, listener, server::termination_signal()).await
+    serve_service(&spec, context, listener, stop).await
 }
 
 /// Starts one service and serves it on `listener` until `stop` resolves, then drains.
+/// When `stop` resolves while the service is still starting, the start is abandoned and
+/// the process ends cleanly without serving.
 pub async fn serve_service(
     spec: &ServiceSpec,
     context: ServiceContext,
     listener: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let module = (spec.start)(context.clone()).await?;
+    let stopping = Stopping::on(stop);
+    let Some(module) = stopping.unless_requested((spec.start)(context.clone())).await else {
+        tracing::info!(area = spec.area, "stopped while starting");
+        context.shutdown.trigger();
+        return Ok(());
+    };
+    let module = module?;
     let (health, health_service) = Health::new(module.services.clone()).await;
     let routes = server::add_reflection(module.routes.add_service(health_service), &module.services)?;
     health.set_all(ServingStatus::Serving).await;
     tracing::info!(area = spec.area, address = ?listener.local_addr().ok(), "serving");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(watch_database(module.database.clone(), module.services.clone(), health.clone(), stop_rx));
-    let stop = async move {
-        stop.await;
-        let _ = stop_tx.send(true);
-    };
+    tokio::spawn(watch_database(module.database.clone(), module.services.clone(), health.clone(), stopping.receiver()));
     let config = &context.config.server;
-    let served = server::serve(listener, routes, health, config, Budget::in_flight(config), stop).await;
+    let served = server::serve(listener, routes, health, config, Budget::in_flight(config), stopping.requested()).await;
     context.shutdown.trigger();
     served?;
     Ok(())

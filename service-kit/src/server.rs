@@ -107,21 +107,63 @@ impl Health {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-pub async fn termination_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Installs the SIGTERM and SIGINT (Ctrl-C) handlers now and returns what resolves on
+/// either. A binary calls it first thing, so that a stop request that arrives while it
+/// is still starting (migrations, connections) is seen instead of being lost.
+pub fn termination_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {},
-            _ = term.recv() => {},
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = interrupt.recv() => {},
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+/// A process's stop request, seen by everything that must react to it: the start
+/// (abandoned when the request comes first), the server's drain and background watchers.
+#[derive(Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Watches `stop` from now on.
+    pub fn on(stop: impl Future<Output = ()> + Send + 'static) -> Self {
+        let (sender, receiver) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop.await;
+            let _ = sender.send(true);
+        });
+        Self(receiver)
+    }
+
+    /// Resolves once the stop is requested.
+    pub async fn requested(mut self) {
+        // A sender gone without a request (its runtime is ending) counts as one.
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    /// Runs `work` to its end, or drops it and answers `None` if the stop is requested first.
+    pub async fn unless_requested<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            done = work => Some(done),
+            _ = self.clone().requested() => None,
+        }
+    }
+
+    /// A receiver that turns `true` when the stop is requested, for watchers that poll.
+    pub fn receiver(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.clone()
     }
 }
 
