@@ -42,15 +42,15 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         api::knowledge::routes(&context, &database, &case_services, tonic::service::Routes::default()).await?;
     let (routes, case_service_names) = api::routes(&context, case_services.clone(), routes);
     services.extend(case_service_names);
-    tokio::spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone()));
+    context.shutdown.spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone()));
     let relay = mail::Relay {
         store: case_services.cases.store.clone(),
         directory: case_services.cases.directory.clone(),
         upstreams: context.upstreams.clone(),
         key: context.assertion_key.clone(),
     };
-    tokio::spawn(relay.run(context.shutdown.clone()));
-    tokio::spawn(case_services.cases.access.registrations.clone().run(context.shutdown.clone()));
+    context.shutdown.spawn(relay.run(context.shutdown.clone()));
+    context.shutdown.spawn(case_services.cases.access.registrations.clone().run(context.shutdown.clone()));
     Ok(ServiceModule { area: AREA, routes, services, database })
 }
 

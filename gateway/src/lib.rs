@@ -20,7 +20,7 @@ use service_kit::{
     StartError,
     clock::Clock,
     config::PortalConfig,
-    runner::{context_from_config, watch_database},
+    runner::{context_from_config, drain_timeout, watch_database},
     server::{self, Health, Stopping},
 };
 use tonic::service::Routes;
@@ -45,7 +45,7 @@ pub async fn serve(
     if context.config.is_all_in_one() {
         let Some(modules) = stopping.unless_requested(suite::start_in_process(&context)).await else {
             tracing::info!("stopped while starting");
-            context.shutdown.trigger();
+            context.shutdown.stop(drain_timeout(&context)).await;
             return Ok(());
         };
         let modules = modules?;
@@ -64,8 +64,9 @@ pub async fn serve(
     let mode = if context.config.is_all_in_one() { "all-in-one" } else { "distributed" };
     tracing::info!(address = ?listener.local_addr().ok(), mode, "gateway serving");
     let served = server::serve(listener, routes, health, &context.config.server, admission, stopping.requested()).await;
-    // Background work of the in-process services (outbox workers) stops with the server.
-    context.shutdown.trigger();
+    // Background work of the in-process services (outbox workers) finishes or hands back
+    // what it holds before the process ends.
+    context.shutdown.stop(drain_timeout(&context)).await;
     served?;
     Ok(())
 }

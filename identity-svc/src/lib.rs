@@ -150,7 +150,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         AuditServiceServer<AuditApi>(AuditApi { store }) as Public,
         IdentityInternalServiceServer<InternalApi>(InternalApi { auth, settings: internal_settings, directory }) as Internal,
     );
-    tokio::spawn(relay.run(context.shutdown.clone()));
+    context.shutdown.spawn(relay.run(context.shutdown.clone()));
     Ok(ServiceModule { area: AREA, routes, services, database })
 }
 

@@ -79,7 +79,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         context.clock.clone(),
         &config.mail,
     );
-    tokio::spawn(worker.run(queued, context.shutdown.clone()));
+    context.shutdown.spawn(worker.run(queued, context.shutdown.clone()));
     let access = AccessClient::new(&context, AREA);
     let (routes, services) = service_routes!(context;
         DeliveryServiceServer<DeliveryApi>(DeliveryApi { access: access.clone(), outbox: outbox.clone() }) as Public,

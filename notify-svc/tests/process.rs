@@ -1,6 +1,7 @@
 //! notify-svc as operators run it, against a real SMTP server on loopback
 //! (tests/smtp/server.py): killed with SIGKILL in the middle of draining 1,000
-//! messages and restarted, and two replicas draining one PostgreSQL queue.
+//! messages and restarted, stopped with SIGTERM mid-delivery and restarted, and two
+//! replicas draining one PostgreSQL queue.
 //! The PostgreSQL variants need PORTAL_TEST_DATABASE_URL (they report a skip without).
 
 #[path = "../../tests/smtp/harness.rs"]
@@ -68,6 +69,11 @@ type Signed = InterceptedService<Channel, SignAs>;
 
 impl NotifyProcess {
     async fn start(data_dir: &Path, db: &Db, smtp_port: u16) -> Self {
+        Self::start_with(data_dir, db, smtp_port, &[]).await
+    }
+
+    /// Starts one with `settings` (`PORTAL__…` variables) over the test's own.
+    async fn start_with(data_dir: &Path, db: &Db, smtp_port: u16, settings: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_notify-svc"));
         command
@@ -93,6 +99,7 @@ impl NotifyProcess {
         if let Db::Postgres { url, prefix } = db {
             command.env("PORTAL__DATABASE__URL", url).env("PORTAL__DATABASE__SCHEMA_PREFIX", prefix);
         }
+        command.envs(settings.iter().copied());
         let child = command.spawn().expect("the notify-svc binary starts");
         let process = Self { child, port };
         let mut health = HealthClient::new(process.channel());
@@ -115,6 +122,21 @@ impl NotifyProcess {
             self.channel(),
             SignAs::new(AssertionKey::new(SECRET.as_bytes(), 60_000), Caller::service("test")),
         )
+    }
+
+    /// SIGTERM, then the exit status once it has stopped.
+    async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let signalled = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(signalled.success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "notify-svc did not stop within 30 s of SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// SIGKILL, no drain.
@@ -274,6 +296,50 @@ async fn sigkill_mid_drain_then_restart_loses_nothing_sqlite() {
 async fn sigkill_mid_drain_then_restart_loses_nothing_postgres() {
     if let Some(db) = Db::postgres() {
         sigkill_mid_drain(db, "PostgreSQL").await;
+    }
+}
+
+/// SIGTERM while messages are being sent (a slow server: each send takes 300 ms, so
+/// sends are in progress and most of the queue is claimed), then a restart. The lease
+/// stays at its 300 s default: anything the stopped process kept claimed would not
+/// arrive within the test's bound.
+async fn sigterm_mid_delivery(db: Db, label: &str) {
+    const TOTAL: usize = 40;
+    let data = tempfile::tempdir().unwrap();
+    let smtp_dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(smtp_dir.path(), 0, 300);
+    let default_lease = [("PORTAL__MAIL__LEASE_SECONDS", "300")];
+    let mut first = NotifyProcess::start_with(data.path(), &db, smtp.port, &default_lease).await;
+    enqueue_many(&first, "term", TOTAL).await;
+    smtp.wait_for(CONCURRENCY + 1, Duration::from_secs(30)).await;
+    let status = first.terminate().await;
+    assert!(status.success(), "SIGTERM ends notify-svc cleanly: {status:?}");
+    let before_restart = smtp.received().len();
+    assert!(before_restart < TOTAL, "the queue was drained before SIGTERM; the test proves nothing");
+
+    let second = NotifyProcess::start_with(data.path(), &db, smtp.port, &default_lease).await;
+    let distinct = wait_distinct(&smtp, TOTAL, Duration::from_secs(60)).await;
+    assert_eq!(distinct, TOTAL, "every message arrived after the restart, none waiting out the lease");
+    assert_eq!(wait_delivered(&second, TOTAL).await, TOTAL);
+    let received = smtp.received();
+    println!(
+        "SIGTERM mid-delivery ({label}): {TOTAL} messages; {before_restart} accepted before the restart; {} received in all",
+        received.len()
+    );
+    assert_eq!(received.len(), TOTAL, "no message was sent twice");
+    drop(second);
+    db.drop_schema().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_delivery_then_restart_sends_each_once_sqlite() {
+    sigterm_mid_delivery(Db::Sqlite, "SQLite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_delivery_then_restart_sends_each_once_postgres() {
+    if let Some(db) = Db::postgres() {
+        sigterm_mid_delivery(db, "PostgreSQL").await;
     }
 }
 

@@ -241,6 +241,9 @@ pub struct MailConfig {
     pub retry_max_seconds: u64,
     /// A message still failing this long after it was queued is dead-lettered, in seconds.
     pub give_up_after_seconds: u64,
+    /// At SIGTERM, how long a send in progress may take to finish before it is abandoned
+    /// and its message handed back for the next worker, in milliseconds.
+    pub stop_grace_ms: u64,
 }
 
 /// How notify hands messages over.
@@ -284,6 +287,7 @@ impl Default for MailConfig {
             retry_initial_seconds: 30,
             retry_max_seconds: 3_600,
             give_up_after_seconds: 3 * 24 * 3_600,
+            stop_grace_ms: 5_000,
         }
     }
 }

@@ -36,18 +36,20 @@ pub struct ServiceContext {
 
 /// The stop signal of a process, for the background work its services start.
 ///
-/// `service_kit::runner::serve_service` triggers it once the server has drained; a
-/// task that waits on [`Shutdown::stopped`] then finishes what it is doing and
-/// returns. A host that never triggers it leaves such tasks running until its
-/// runtime ends.
+/// A service starts its background work with [`Shutdown::spawn`]; the process, once its
+/// server has drained, calls [`Shutdown::stop`], which triggers the signal and waits for
+/// that work to end. A task waits on [`Shutdown::stopped`], then finishes or hands back
+/// what it is doing and returns. A host that never stops it leaves such tasks running
+/// until its runtime ends.
 #[derive(Clone, Debug)]
 pub struct Shutdown {
     sender: Arc<tokio::sync::watch::Sender<bool>>,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Default for Shutdown {
     fn default() -> Self {
-        Self { sender: Arc::new(tokio::sync::watch::channel(false).0) }
+        Self { sender: Arc::new(tokio::sync::watch::channel(false).0), tasks: Arc::default() }
     }
 }
 
@@ -67,6 +69,32 @@ impl Shutdown {
         let mut receiver = self.sender.subscribe();
         // The sender lives in `self`, so waiting cannot fail.
         let _ = receiver.wait_for(|stopped| *stopped).await;
+    }
+
+    /// Runs `work` in the background; [`Shutdown::stop`] waits for it to end.
+    pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let task = tokio::spawn(work);
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(task);
+    }
+
+    /// Triggers the signal and waits up to `limit` for the work started with
+    /// [`Shutdown::spawn`] to end; what is still running then is aborted. False when
+    /// something had to be aborted.
+    pub async fn stop(&self, limit: std::time::Duration) -> bool {
+        self.trigger();
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let aborts: Vec<_> = tasks.iter().map(tokio::task::JoinHandle::abort_handle).collect();
+        let joined = tokio::time::timeout(limit, async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        })
+        .await;
+        if joined.is_err() {
+            tracing::warn!("background work still running after the drain timeout; stopping it");
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
+        }
+        joined.is_ok()
     }
 }
 

@@ -141,7 +141,7 @@ pub async fn serve_service(
     let stopping = Stopping::on(stop);
     let Some(module) = stopping.unless_requested((spec.start)(context.clone())).await else {
         tracing::info!(area = spec.area, "stopped while starting");
-        context.shutdown.trigger();
+        context.shutdown.stop(drain_timeout(&context)).await;
         return Ok(());
     };
     let module = module?;
@@ -152,9 +152,15 @@ pub async fn serve_service(
     tokio::spawn(watch_database(module.database.clone(), module.services.clone(), health.clone(), stopping.receiver()));
     let config = &context.config.server;
     let served = server::serve(listener, routes, health, config, Budget::in_flight(config), stopping.requested()).await;
-    context.shutdown.trigger();
+    // Background work (outbox workers) finishes or hands back what it holds before the process ends.
+    context.shutdown.stop(drain_timeout(&context)).await;
     served?;
     Ok(())
+}
+
+/// How long background work may take to stop once the server has drained.
+pub fn drain_timeout(context: &ServiceContext) -> Duration {
+    Duration::from_secs(context.config.server.drain_timeout_seconds)
 }
 
 /// Reports `services` NOT_SERVING while their database does not answer, until the process stops.

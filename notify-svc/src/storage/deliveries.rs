@@ -257,6 +257,22 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Hands a claimed delivery back unsent, due `now` and without counting the attempt,
+    /// so that the next worker sends it at once instead of waiting out the lease; false
+    /// when the claim is no longer current.
+    pub async fn release(&self, claim: &Claimed, now: Millis) -> Result<bool, NotifyError> {
+        let released = sqlx::query(
+            "UPDATE deliveries SET state = CASE WHEN attempts > 1 THEN 4 ELSE 1 END, attempts = attempts - 1, \
+             due_at = $1, claim_token = NULL, updated_at = $1 WHERE id = $2 AND claim_token = $3 AND state = 2",
+        )
+        .bind(now)
+        .bind(&claim.id)
+        .bind(&claim.claim_token)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(released.rows_affected() == 1)
+    }
+
     /// Queues a dead-lettered delivery again, now, with a new retry window.
     pub async fn requeue_dead_letter(
         &self,

@@ -5,6 +5,11 @@
 //! Sending is at least once. A worker killed between the server's acceptance and
 //! the recorded outcome leaves the delivery SENDING; when its lease expires another
 //! worker (or the restarted one) sends it again with the same Message-ID.
+//!
+//! A worker told to stop (SIGTERM) claims nothing more, lets the sends in progress
+//! finish within `mail.stop_grace_ms`, and hands every claim it has not completed back
+//! due at once, so that another replica or the next start sends it without waiting
+//! out the lease.
 
 mod sender;
 mod transport;
@@ -34,6 +39,7 @@ pub struct Worker {
     concurrency: usize,
     poll_interval: Duration,
     lease_ms: i64,
+    stop_grace: Duration,
 }
 
 impl Worker {
@@ -52,15 +58,17 @@ impl Worker {
             concurrency: config.concurrency as usize,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
             lease_ms: config.lease_seconds as i64 * 1000,
+            stop_grace: Duration::from_millis(config.stop_grace_ms),
         }
     }
 
-    /// Delivers until `shutdown` is triggered; a batch in progress is finished first.
+    /// Delivers until `shutdown` is triggered; the sends in progress then finish (or are
+    /// handed back after the grace) and the rest of the batch is handed back.
     pub async fn run(self, queued: Arc<Notify>, shutdown: Shutdown) {
         tracing::info!(transport = self.transport.describe(), "delivery worker started");
         let mut failures = 0u32;
         while !shutdown.is_triggered() {
-            let idle = match self.drain_once().await {
+            let idle = match self.drain_once(&shutdown).await {
                 Ok(0) => {
                     failures = 0;
                     self.poll_interval
@@ -84,8 +92,8 @@ impl Worker {
         tracing::info!("delivery worker stopped");
     }
 
-    /// Claims one batch and sends it; returns how many were claimed.
-    pub async fn drain_once(&self) -> Result<usize, crate::domain::NotifyError> {
+    /// Claims one batch and sends it, until `shutdown`; returns how many were claimed.
+    pub async fn drain_once(&self, shutdown: &Shutdown) -> Result<usize, crate::domain::NotifyError> {
         let now = self.clock.now();
         let token = secrets::new_id();
         let claimed = self.store.claim(&token, now, now + self.lease_ms, self.batch_size).await?;
@@ -97,25 +105,51 @@ impl Worker {
         let mut tasks = JoinSet::new();
         let mut pending = claimed.into_iter();
         loop {
-            while tasks.len() < self.concurrency {
+            while tasks.len() < self.concurrency && !shutdown.is_triggered() {
                 let Some(claim) = pending.next() else { break };
                 let worker = self.clone();
                 let from = from.clone();
-                tasks.spawn(async move { worker.attempt(claim, &from).await });
+                let shutdown = shutdown.clone();
+                tasks.spawn(async move { worker.attempt(claim, &from, &shutdown).await });
             }
             if tasks.join_next().await.is_none() {
                 break;
             }
         }
+        for claim in pending {
+            self.release(&claim).await;
+        }
         Ok(count)
     }
 
-    /// One attempt at one claimed delivery.
-    async fn attempt(&self, claim: Claimed, from: &str) {
+    /// Hands back a claim this worker will not complete.
+    async fn release(&self, claim: &Claimed) {
+        match self.store.release(claim, self.clock.now()).await {
+            Ok(true) => tracing::info!(delivery_id = %claim.id, "stopping: handed back unsent"),
+            Ok(false) => {}
+            // The lease still covers it: another worker sends it once the lease expires.
+            Err(error) => tracing::warn!(delivery_id = %claim.id, %error, "handing back failed; the lease will expire"),
+        }
+    }
+
+    /// One attempt at one claimed delivery; abandoned and handed back when the worker
+    /// is told to stop and the send outlasts the grace.
+    async fn attempt(&self, claim: Claimed, from: &str, shutdown: &Shutdown) {
         // The send is bounded well inside the lease, so a claim is never taken over
         // while its attempt is still running.
         let limit = Duration::from_millis((self.lease_ms / 2).max(1) as u64);
-        let result = match tokio::time::timeout(limit, self.transport.send(&claim, from)).await {
+        let grace_over = async {
+            shutdown.stopped().await;
+            tokio::time::sleep(self.stop_grace).await;
+        };
+        let sent = tokio::select! {
+            sent = tokio::time::timeout(limit, self.transport.send(&claim, from)) => sent,
+            _ = grace_over => {
+                self.release(&claim).await;
+                return;
+            }
+        };
+        let result = match sent {
             Ok(result) => result,
             Err(_) => Err(crate::domain::delivery::Failure::Temporary {
                 code: 0,
