@@ -25,6 +25,7 @@ pub mod storage;
 use service_kit::{
     ServiceContext, ServiceModule, StartError,
     db::{Database, Migrations},
+    exclusive::Exclusive,
     registrations::Registrations,
 };
 
@@ -42,7 +43,8 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
         api::knowledge::routes(&context, &database, &case_services, tonic::service::Routes::default()).await?;
     let (routes, case_service_names) = api::routes(&context, case_services.clone(), routes);
     services.extend(case_service_names);
-    context.shutdown.spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone()));
+    let exclusive = Exclusive::new(database.clone(), sla_events::WORKER_LOCK_KEY);
+    context.shutdown.spawn(case_services.events.run(context.clock.clone(), context.shutdown.clone(), exclusive));
     let relay = mail::Relay {
         store: case_services.cases.store.clone(),
         directory: case_services.cases.directory.clone(),

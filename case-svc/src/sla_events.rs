@@ -1,10 +1,12 @@
 //! SLA events: fires the warnings and breaches that are due (by the service's clock,
 //! which tests move by hand), each once, with its history entry and its emails in the
-//! case's transaction. A background worker calls it about once a second.
+//! case's transaction. A background worker calls it twice a second, in one replica
+//! at a time ([`service_kit::exclusive`]); a pass in another would find nothing to fire
+//! (each save checks the case's version), but repeat the work.
 
 use std::collections::HashSet;
 
-use service_kit::{Shutdown, clock::Clock};
+use service_kit::{Shutdown, clock::Clock, exclusive::Exclusive};
 
 use crate::{
     cases::{BREACH_TEMPLATE, Cases, WARNING_TEMPLATE, history, rfc3339},
@@ -37,6 +39,9 @@ struct Event {
 pub struct SlaEvents {
     pub cases: Cases,
 }
+
+/// The worker's lock key within case's schema.
+pub const WORKER_LOCK_KEY: i32 = 1;
 
 /// How often the worker looks (wall-clock time).
 const TICK: std::time::Duration = std::time::Duration::from_millis(500);
@@ -107,16 +112,23 @@ impl SlaEvents {
         }
     }
 
-    /// Runs passes until `shutdown`.
-    pub async fn run(self, clock: Clock, shutdown: Shutdown) {
-        while !shutdown.is_triggered() {
-            if let Err(error) = self.process(clock.now(), 1000).await {
-                tracing::warn!(%error, "SLA events could not be processed; trying again");
+    /// Runs passes until `shutdown`, while this replica holds `exclusive`'s turn.
+    pub async fn run(self, clock: Clock, shutdown: Shutdown, exclusive: Exclusive) {
+        while let Some(mut turn) = exclusive.wait_turn(&shutdown).await {
+            tracing::info!("SLA worker active in this replica");
+            while turn.is_held().await {
+                if let Err(error) = self.process(clock.now(), 1000).await {
+                    tracing::warn!(%error, "SLA events could not be processed; trying again");
+                }
+                tokio::select! {
+                    _ = shutdown.stopped() => {
+                        turn.end().await;
+                        return;
+                    }
+                    _ = tokio::time::sleep(TICK) => {}
+                }
             }
-            tokio::select! {
-                _ = shutdown.stopped() => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
+            tracing::warn!("the SLA worker's lock was lost with its connection; waiting for a turn again");
         }
     }
 }

@@ -6,6 +6,7 @@
 //! and SQLite, the two-level [`cache`], random [`secrets`], an injectable
 //! [`clock`], the [`server`] bootstrap (health, reflection, limits,
 //! graceful drain) with its [`admission`] of calls and [`first_message`] deadline,
+//! one replica at a time for background work ([`exclusive`]),
 //! and the input checks every adapter shares ([`validate`]).
 
 pub mod access;
@@ -18,6 +19,7 @@ pub mod context;
 pub mod contract;
 pub mod db;
 pub mod error;
+pub mod exclusive;
 pub mod first_message;
 pub mod paging;
 pub mod registrations;
