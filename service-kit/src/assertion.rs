@@ -6,6 +6,11 @@
 //! that reaches a service directly with no assertion, an expired one or a forged
 //! one is refused with UNAUTHENTICATED. Services calling each other sign as
 //! themselves ([`Caller::service`]); internal-only services accept only those.
+//!
+//! The key rotates without failed calls: an assertion names the key that signed it (a
+//! key id derived from the key), and a process accepts its current key and a second
+//! one (`assertion.previous_secret`) while signing with the current one only. The
+//! README's deployment section gives the order of the rollouts.
 
 use std::sync::Arc;
 
@@ -117,15 +122,40 @@ pub enum AssertionError {
     Malformed,
     #[error("the caller assertion's signature is not valid")]
     BadSignature,
+    #[error("the caller assertion is signed with a key this service does not know")]
+    UnknownKey,
     #[error("the caller assertion has expired")]
     Expired,
 }
 
-/// The suite's signing key and the lifetime of the assertions it makes.
+/// The suite's signing key (and the one before it, still accepted) and the lifetime of
+/// the assertions it makes.
 #[derive(Clone)]
 pub struct AssertionKey {
-    key: Arc<[u8]>,
+    current: Secret,
+    previous: Option<Secret>,
     ttl_ms: i64,
+}
+
+/// One secret and the id assertions name it by.
+#[derive(Clone)]
+struct Secret {
+    id: String,
+    key: Arc<[u8]>,
+}
+
+impl Secret {
+    fn new(key: &[u8]) -> Self {
+        // The id is a MAC of a fixed text, so it names the key without revealing anything of it.
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+        mac.update(b"portal assertion key id");
+        let id = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..6]);
+        Self { id, key: key.into() }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length")
+    }
 }
 
 impl std::fmt::Debug for AssertionKey {
@@ -143,15 +173,17 @@ impl AssertionKey {
     /// (the all-in-one default, where every signer and verifier is in this process).
     pub fn from_config(config: &crate::config::AssertionConfig) -> Self {
         let secret = if config.secret.is_empty() { crate::secrets::random_token(32) } else { config.secret.clone() };
-        Self::new(secret.as_bytes(), config.ttl_seconds as i64 * 1000)
+        let key = Self::new(secret.as_bytes(), config.ttl_seconds as i64 * 1000);
+        if config.previous_secret.is_empty() { key } else { key.with_previous(config.previous_secret.as_bytes()) }
     }
 
     pub fn new(secret: &[u8], ttl_ms: i64) -> Self {
-        Self { key: secret.into(), ttl_ms }
+        Self { current: Secret::new(secret), previous: None, ttl_ms }
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length")
+    /// Also accepts assertions signed with `secret`, the key being rotated out.
+    pub fn with_previous(self, secret: &[u8]) -> Self {
+        Self { previous: Some(Secret::new(secret)), ..self }
     }
 
     /// Signs `caller` for the assertion's lifetime from now.
@@ -163,17 +195,30 @@ impl AssertionKey {
     pub fn sign_until(&self, caller: &Caller, exp: i64) -> String {
         let claims = Claims { caller: caller.clone(), exp };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let mut mac = self.mac();
+        let mut mac = self.current.mac();
         mac.update(payload.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{payload}.{signature}")
+        format!("{}.{payload}.{signature}", self.current.id)
     }
 
-    /// Checks the signature and expiry and returns the caller.
+    /// Checks the signature (by the key the assertion names: the current or the previous
+    /// one) and expiry and returns the caller.
     pub fn verify(&self, assertion: &str) -> Result<Caller, AssertionError> {
-        let (payload, signature) = assertion.split_once('.').ok_or(AssertionError::Malformed)?;
+        let mut parts = assertion.splitn(3, '.');
+        let (secret, payload, signature) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(key_id), Some(payload), Some(signature)) => {
+                let secret = std::iter::once(&self.current)
+                    .chain(&self.previous)
+                    .find(|secret| secret.id == key_id)
+                    .ok_or(AssertionError::UnknownKey)?;
+                (secret, payload, signature)
+            }
+            // Made by a process of the release before key ids, during the rollout that brings them.
+            (Some(payload), Some(signature), None) => (&self.current, payload, signature),
+            _ => return Err(AssertionError::Malformed),
+        };
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| AssertionError::Malformed)?;
-        let mut mac = self.mac();
+        let mut mac = secret.mac();
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature).map_err(|_| AssertionError::BadSignature)?;
         let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| AssertionError::Malformed)?;
@@ -251,14 +296,25 @@ mod tests {
     fn refuses_forged_expired_and_garbled_assertions() {
         let caller = Caller { kind: CallerKind::Employee, user_id: "u1".into(), ..Caller::anonymous() };
         let other = AssertionKey::new(b"another key that is long enough!!", 60_000);
-        assert_eq!(key().verify(&other.sign(&caller)), Err(AssertionError::BadSignature));
+        assert_eq!(key().verify(&other.sign(&caller)), Err(AssertionError::UnknownKey));
         assert_eq!(key().verify(&key().sign_until(&caller, now_ms() - 1)), Err(AssertionError::Expired));
         assert_eq!(key().verify("no-dot"), Err(AssertionError::Malformed));
         // A payload edited after signing (promoting oneself to administrator) fails the signature.
         let signed = key().sign(&caller);
+        let (key_id, signed) = signed.split_once('.').unwrap();
         let (_, signature) = signed.split_once('.').unwrap();
         let forged = Claims { caller: Caller { system_administrator: true, ..caller }, exp: now_ms() + 60_000 };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
-        assert_eq!(key().verify(&format!("{payload}.{signature}")), Err(AssertionError::BadSignature));
+        assert_eq!(key().verify(&format!("{key_id}.{payload}.{signature}")), Err(AssertionError::BadSignature));
+    }
+
+    #[test]
+    fn accepts_the_previous_key_while_signing_with_the_current_one() {
+        let caller = Caller { kind: CallerKind::Employee, user_id: "u1".into(), ..Caller::anonymous() };
+        let previous = AssertionKey::new(b"the key being rotated out, long enough", 60_000);
+        let rotated = key().with_previous(b"the key being rotated out, long enough");
+        assert_eq!(rotated.verify(&previous.sign(&caller)), Ok(caller.clone()));
+        assert_eq!(key().verify(&rotated.sign(&caller)), Ok(caller.clone()));
+        assert_eq!(previous.verify(&rotated.sign(&caller)), Err(AssertionError::UnknownKey));
     }
 }

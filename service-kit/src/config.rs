@@ -71,6 +71,9 @@ pub struct AssertionConfig {
     /// The shared signing key (at least 32 characters). Empty in the all-in-one default, where
     /// a random key is made at start; required in the distributed mode.
     pub secret: String,
+    /// A second key whose assertions are accepted, though nothing is signed with it: the
+    /// next key or the one being rotated out. Empty when no rotation is under way.
+    pub previous_secret: String,
     /// How long a signed assertion stays valid, in seconds.
     pub ttl_seconds: u64,
 }
@@ -309,7 +312,7 @@ impl Default for PortalConfig {
                 ttl_seconds: 300,
                 redis_timeout_ms: 50,
             },
-            assertion: AssertionConfig { secret: String::new(), ttl_seconds: 60 },
+            assertion: AssertionConfig { secret: String::new(), previous_secret: String::new(), ttl_seconds: 60 },
             server: ServerConfig {
                 max_message_bytes: 4 * 1024 * 1024,
                 request_timeout_ms: 30_000,
@@ -403,6 +406,9 @@ impl PortalConfig {
         }
         if !self.assertion.secret.is_empty() && self.assertion.secret.len() < 32 {
             return field("assertion.secret", "must be at least 32 characters");
+        }
+        if !self.assertion.previous_secret.is_empty() && self.assertion.previous_secret.len() < 32 {
+            return field("assertion.previous_secret", "must be at least 32 characters");
         }
         if !self.is_all_in_one() && self.assertion.secret.is_empty() {
             return field("assertion.secret", "is required when upstream services are configured");

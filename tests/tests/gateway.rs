@@ -37,6 +37,17 @@ suite_variants!(
     failed_logins_count_against_the_forwarded_client_address,
 );
 
+/// The assertion key being rotated out, still accepted by the rotating suite.
+const PREVIOUS_ASSERTION_SECRET: &str = "the assertion key being rotated out, 32+ chars";
+
+suite_variants!(
+    start: |mode, backend| Suite::start_with(mode, backend, service_kit::clock::Clock::system(), |config| {
+        config.assertion.previous_secret = PREVIOUS_ASSERTION_SECRET.into();
+    });
+    threads: 2;
+    a_rotating_suite_accepts_the_previous_assertion_key_and_refuses_unknown_ones,
+);
+
 /// The services the gateway lists through reflection (v1).
 async fn list_services(suite: &Suite) -> Vec<String> {
     use tonic_reflection::pb::v1::{
@@ -134,6 +145,31 @@ async fn services_refuse_calls_without_a_valid_assertion(suite: Suite) {
     let mut request = Request::new(AuthenticateSessionRequest { token: "x".into() });
     key.attach(&admin, &mut request);
     assert_eq!(internal.authenticate_session(request).await.unwrap_err().code(), Code::PermissionDenied);
+}
+
+/// Mid-rotation (`assertion.previous_secret` set), a service accepts a call signed with the
+/// previous key, as a process not yet restarted makes them, and still refuses one signed
+/// with a key it does not know; the gateway signs with the current key.
+async fn a_rotating_suite_accepts_the_previous_assertion_key_and_refuses_unknown_ones(suite: Suite) {
+    // Through the gateway (current key) everything works.
+    let token = suite.admin_token().await;
+    let mut through_gateway = SessionServiceClient::new(suite.channel());
+    through_gateway.who_am_i(authed(WhoAmIRequest {}, &token)).await.expect("the gateway's calls are served");
+    if suite.mode != Mode::Distributed {
+        return; // In the all-in-one default the services have no address of their own.
+    }
+    let mut sessions = SessionServiceClient::new(Suite::channel_to(suite.service_addresses["identity"]));
+    let login = |key: &AssertionKey| {
+        let mut request = Request::new(LoginRequest { email: ADMIN_EMAIL.into(), password: ADMIN_PASSWORD.into() });
+        key.attach(&Caller::anonymous(), &mut request);
+        request
+    };
+    let previous = AssertionKey::new(PREVIOUS_ASSERTION_SECRET.as_bytes(), 60_000);
+    sessions.login(login(&previous)).await.expect("a call signed with the previous key is served");
+    let unknown = AssertionKey::new(b"a key this suite never had, long enough to pass", 60_000);
+    let status = sessions.login(login(&unknown)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(status.message().contains("does not know"), "{}", status.message());
 }
 
 async fn oversized_requests_are_refused_with_a_clear_error(suite: Suite) {
