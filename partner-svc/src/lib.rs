@@ -46,7 +46,7 @@ pub async fn start(context: ServiceContext) -> Result<ServiceModule, StartError>
     let store = Store::new(database.clone());
     let clock = context.clock.clone();
     let authority = Authority::new(&context, database.clone());
-    tokio::spawn(authority.registrations().run(context.shutdown.clone()));
+    context.shutdown.spawn(authority.registrations().run(context.shutdown.clone()));
     let program = Program::new(store.clone(), authority.clone(), clock.clone());
     let activity = Activity::new(store.clone(), authority.clone(), program.clone(), clock.clone());
     let partnerships = Partnerships::new(store.clone(), authority.clone(), program.clone(), clock.clone());

@@ -63,7 +63,7 @@ pub async fn routes(
         cases: case_services.cases.clone(),
         clock: context.clock.clone(),
     };
-    tokio::spawn(attachments.clone().sweep_staged(context.shutdown.clone()));
+    context.shutdown.spawn(attachments.clone().sweep_staged(context.shutdown.clone()));
     let api = KnowledgeApi {
         knowledge,
         cases: case_services.cases.clone(),
