@@ -64,35 +64,43 @@ impl Drop for Replica {
     }
 }
 
-/// How many sessions hold the SLA worker lock of `schema`.
-async fn holders(db: &mut AnyConnection, schema: &str) -> i64 {
+/// The database sessions (backend pids) holding the SLA worker lock of `schema`.
+async fn holders(db: &mut AnyConnection, schema: &str) -> Vec<i32> {
     let sql = format!(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
          AND classid = hashtext($1)::oid AND objid = {WORKER_LOCK_KEY} AND objsubid = 2"
     );
-    let (count,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(schema).fetch_one(db).await.unwrap();
-    count
+    let rows: Vec<(i32,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(schema).fetch_all(db).await.unwrap();
+    rows.into_iter().map(|(pid,)| pid).collect()
 }
 
-/// Waits (bounded by `within`) until exactly one session holds the lock; how long it took.
-async fn one_holder_within(db: &mut AnyConnection, schema: &str, within: Duration) -> Duration {
+/// Waits (bounded by `within`) until exactly one session other than `previous` holds
+/// the lock; that session and how long it took.
+async fn new_holder_within(
+    db: &mut AnyConnection,
+    schema: &str,
+    previous: Option<i32>,
+    within: Duration,
+) -> (i32, Duration) {
     let start = Instant::now();
     loop {
-        let count = holders(db, schema).await;
-        assert!(count <= 1, "{count} replicas hold the SLA worker lock at once");
-        if count == 1 {
-            return start.elapsed();
+        let holders = holders(db, schema).await;
+        assert!(holders.len() <= 1, "{} replicas hold the SLA worker lock at once", holders.len());
+        if let [holder] = holders[..]
+            && Some(holder) != previous
+        {
+            return (holder, start.elapsed());
         }
         assert!(start.elapsed() < within, "no replica took the SLA worker over within {within:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// For `period`, exactly one session holds the lock at every look.
-async fn stays_one_holder(db: &mut AnyConnection, schema: &str, period: Duration) {
+/// For `period`, `holder` and no one else holds the lock at every look.
+async fn stays_held_by(db: &mut AnyConnection, schema: &str, holder: i32, period: Duration) {
     let start = Instant::now();
     while start.elapsed() < period {
-        assert_eq!(holders(db, schema).await, 1, "exactly one replica runs the SLA worker");
+        assert_eq!(holders(db, schema).await, [holder], "exactly one replica, the same, runs the SLA worker");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -114,24 +122,24 @@ async fn one_sla_worker_among_replicas_and_takeover_within_seconds() {
 
     // The first replica alone: it takes the worker.
     let mut a = Replica::start(data.path(), &url, &prefix);
-    one_holder_within(&mut db, &schema, start_bound).await;
+    let (first, _) = new_holder_within(&mut db, &schema, None, start_bound).await;
     // A second replica starts and waits: still one worker, the first's.
     let mut b = Replica::start(data.path(), &url, &prefix);
-    stays_one_holder(&mut db, &schema, RETRY * 3).await;
+    stays_held_by(&mut db, &schema, first, RETRY * 3).await;
 
     // SIGKILL of the active replica: its session ends, the second takes over.
     a.kill();
-    let took = one_holder_within(&mut db, &schema, takeover_bound).await;
+    let (second, took) = new_holder_within(&mut db, &schema, Some(first), takeover_bound).await;
     println!("takeover after SIGKILL: {took:?}");
     let mut c = Replica::start(data.path(), &url, &prefix);
-    stays_one_holder(&mut db, &schema, RETRY * 3).await;
+    stays_held_by(&mut db, &schema, second, RETRY * 3).await;
 
     // SIGTERM of the active one (now the second): it ends cleanly and the third takes over.
     let status = b.terminate().await;
     assert!(status.success(), "SIGTERM ends case-svc cleanly: {status:?}");
-    let took = one_holder_within(&mut db, &schema, takeover_bound).await;
+    let (third, took) = new_holder_within(&mut db, &schema, Some(second), takeover_bound).await;
     println!("takeover after SIGTERM: {took:?}");
-    stays_one_holder(&mut db, &schema, RETRY * 2).await;
+    stays_held_by(&mut db, &schema, third, RETRY * 2).await;
 
     c.kill();
     let drop_schema = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
