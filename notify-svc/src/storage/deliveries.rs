@@ -268,7 +268,7 @@ impl Store {
         .bind(now)
         .bind(&claim.id)
         .bind(&claim.claim_token)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await?;
         Ok(released.rows_affected() == 1)
     }
